@@ -1,0 +1,3 @@
+"""hhbc: a neural-network compiler for small RISC-V cores."""
+
+__version__ = "0.1.0"

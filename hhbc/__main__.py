@@ -1,0 +1,3 @@
+from hhbc.cli import main
+
+raise SystemExit(main())

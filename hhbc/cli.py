@@ -1,0 +1,179 @@
+"""The `hhbc` command line. Errors are printed once, as one line, without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from hhbc import __version__
+from hhbc.errors import HhbcError, MismatchError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        raise HhbcError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", nargs="?", help="model file (.onnx)")
+    p.add_argument("-f", "--model-file", dest="model_file", help="model file (HHB spelling)")
+    p.add_argument("--target", "--board", dest="target", default="c906",
+                   help="target core, see 'hhbc targets' (default: c906)")
+    p.add_argument("--vlen", type=int, help="vector length in bits, for targets that allow a choice")
+    p.add_argument("-in", "--input-name", dest="input_names",
+                   help="input tensor names, ';'-separated (HHB -in)")
+    p.add_argument("-is", "--input-shape", dest="input_shapes",
+                   help="input shapes, ';'-separated, dims by spaces or commas (HHB -is)")
+    p.add_argument("-on", "--output-name", dest="output_names",
+                   help="output tensor names, ';'-separated (HHB -on)")
+    p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the graph after each optimization")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hhbc", description="Compile neural networks for small RISC-V cores.")
+    parser.add_argument("--version", action="version", version=f"hhbc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("compile", help="compile a model into a firmware C project")
+    _add_model_options(p)
+    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.add_argument("--build", action="store_true", help="also cross-compile the project")
+    p.add_argument("--cc", help="C compiler for --build (default: zig cc for RISC-V, cc for host)")
+
+    p = sub.add_parser("run", help="compile, build, run under QEMU and compare with the framework")
+    _add_model_options(p)
+    p.add_argument("--input", action="append", default=[], metavar="X.npy",
+                   help="input array, once per model input in order (default: seeded random)")
+    p.add_argument("-o", "--output", help="keep the generated project here (default: a temp dir)")
+    p.add_argument("--cc", help="C compiler (default: zig cc for RISC-V, cc for host)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random default inputs")
+    p.add_argument("--save-outputs", metavar="DIR", help="write out_<k>.npy of the emulated run here")
+
+    sub.add_parser("targets", help="list the targets")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args, argv)
+    except HhbcError as err:
+        print(f"hhbc: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("hhbc: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args, argv) -> int:
+    if args.command == "targets":
+        return _cmd_targets()
+    if args.model and args.model_file:
+        raise HhbcError("give the model once: as an argument or with -f")
+    args.model = args.model or args.model_file
+    if not args.model:
+        raise HhbcError(f"hhbc {args.command}: a model file is required")
+    if args.command == "compile":
+        return _cmd_compile(args, argv)
+    return _cmd_run(args, argv)
+
+
+def _cmd_targets() -> int:
+    from hhbc.targets import TARGETS
+
+    print(f"{'target':8} {'vector':9} {'VLEN':8} {'QEMU cpu':26} description")
+    for t in TARGETS.values():
+        vlen = "/".join(map(str, t.vlen_choices)) if t.vlen_choices else str(t.default_vlen or "-")
+        print(f"{t.name:8} {t.vector_isa or '-':9} {vlen:8} {t.qemu_cpu or 'native':26} {t.description}")
+    return 0
+
+
+def _compile(args, argv, out_dir: Path):
+    from hhbc.compiler import Progress, compile_model
+    from hhbc.frontends.shapes import parse_shapes, split_names
+    from hhbc.targets import get_target
+
+    target = get_target(args.target)
+    progress = Progress(not args.quiet)
+    compiled = compile_model(
+        args.model, target, out_dir, prefix=args.name,
+        input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
+        output_names=split_names(args.output_names), vlen=args.vlen, verbose=args.verbose,
+        command="hhbc " + shlex.join(argv), progress=progress)
+    return target, compiled, progress
+
+
+def _cmd_compile(args, argv) -> int:
+    from hhbc.build import build
+
+    target, compiled, progress = _compile(args, argv, Path(args.output))
+    if args.build:
+        progress(f"building for {target.name}")
+        elf = build(compiled.out_dir, target, cc=args.cc)
+        progress(f"built {elf}")
+    return 0
+
+
+def _load_inputs(paths: list[str], infos, seed: int) -> list[np.ndarray]:
+    if paths and len(paths) != len(infos):
+        raise HhbcError(f"--input given {len(paths)} time(s) for a model with {len(infos)} input(s)")
+    if not paths:
+        rng = np.random.default_rng(seed)
+        return [rng.standard_normal(i.shape).astype(i.dtype) for i in infos]
+    arrays = []
+    for path, info in zip(paths, infos):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except Exception as err:
+            raise HhbcError(f"--input {path}: not a readable .npy file ({err})") from None
+        if array.size != int(np.prod(info.shape)):
+            raise HhbcError(f"--input {path}: shape {list(array.shape)} does not fit input "
+                            f"'{info.name}' {list(info.shape)}")
+        arrays.append(np.ascontiguousarray(array.astype(info.dtype).reshape(info.shape)))
+    return arrays
+
+
+def _cmd_run(args, argv) -> int:
+    from hhbc.build import build
+    from hhbc.compare import compare
+    from hhbc.emulate import run_model
+
+    with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
+        out_dir = Path(args.output) if args.output else Path(tmp) / "project"
+        target, compiled, progress = _compile(args, argv, out_dir)
+        inputs = _load_inputs(args.input, compiled.model.inputs, args.seed)
+        progress(f"building for {target.name}")
+        elf = build(out_dir, target, cc=args.cc)
+        where = "natively" if target.is_host else f"under QEMU ({target.qemu_cpu_for(compiled.manifest['vlen'])})"
+        progress(f"running {where}")
+        got = run_model(elf, target, compiled.manifest["vlen"], inputs, compiled.manifest["outputs"],
+                        Path(tmp) / "io")
+        if args.save_outputs:
+            save = Path(args.save_outputs)
+            save.mkdir(parents=True, exist_ok=True)
+            for k, array in enumerate(got):
+                np.save(save / f"out_{k}.npy", array)
+        if compiled.model.reference is None:
+            raise HhbcError(f"no reference runner for format '{compiled.model.format}'")
+        progress(f"running the reference ({compiled.model.format})")
+        refs = compiled.model.reference(inputs)
+    results = [compare(info.name, g, r) for info, g, r in zip(compiled.model.outputs, got, refs)]
+    for r in results:
+        print(r.line())
+    bad = [r.name for r in results if not r.ok]
+    if bad:
+        raise MismatchError(f"outputs differ from {compiled.model.format} beyond tolerance: {', '.join(bad)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

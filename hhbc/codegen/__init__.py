@@ -1,0 +1,213 @@
+"""KernelGraph -> a self-contained firmware C project, rendered from templates/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+import hhbc
+from hhbc.codegen.cnames import NameTable, c_comment, c_ident, c_string
+from hhbc.codegen.cvalues import C_TYPES, c_array_body, c_float, c_ints, render_act
+from hhbc.codegen.kernels import COMMON_HEADERS, PARAM_FIELDS, KernelImpl, select_kernel
+from hhbc.errors import HhbcError
+from hhbc.frontends.model import ImportedModel
+from hhbc.lower.graph import KernelGraph, Node, Tensor
+from hhbc.lower.memory import MemoryPlan
+from hhbc.targets import Target
+
+PACKAGE_DIR = Path(hhbc.__file__).parent
+KERNELS_DIR = PACKAGE_DIR / "kernels"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+MAX_DIMS = 6
+
+
+@dataclass
+class CLayer:
+    """One kernel call in model.c, pre-rendered for the template."""
+    index: int
+    comment: str
+    params_decl: str | None
+    call: str
+    tensors_decl: list[str] = field(default_factory=list)
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+class _Emitter:
+    def __init__(self, graph: KernelGraph, plan: MemoryPlan, target: Target, prefix: str):
+        self.graph, self.plan, self.target, self.prefix = graph, plan, target, prefix
+        self.names = NameTable()
+        self.tensor_decls: list[str] = []
+        self.declared: set[int] = set()
+        self.weights: list[tuple[Tensor, np.ndarray]] = []
+
+    def name_tensors(self) -> None:
+        for k, t in enumerate(self.graph.inputs):
+            t.cid = self.names.take(f"in{k}_", t.name)
+        for k, t in enumerate(self.graph.outputs):
+            if not t.cid:
+                t.cid = self.names.take(f"out{k}_", t.name)
+        for k, node in enumerate(self.graph.nodes):
+            node.cid = self.names.take(f"l{k}_", node.layer or node.op)
+            if not node.output.cid:
+                node.output.cid = self.names.take(f"t{k}_", node.output.name)
+
+    def const_symbol(self, t: Tensor, data: np.ndarray) -> str:
+        if not t.cid:
+            t.cid = self.names.take(f"{self.prefix}_w{len(self.weights)}_", t.name)
+            self.weights.append((t, data))
+        return t.cid
+
+    def tensor_ref(self, t: Tensor) -> str:
+        """`&<struct>` for an operand, declaring its hhbc_tensor once."""
+        if t.kind == "const":
+            symbol = self.const_symbol(t, t.data)
+            struct = f"{symbol}_t"
+            data = f"(void *){symbol}"
+        else:
+            if not t.cid:
+                t.cid = self.names.take("v_", t.name)
+            struct = t.cid
+            data = f"HHBC_ARENA({self.plan.offset(t)})"
+        if id(t) not in self.declared:
+            self.declared.add(id(t))
+            shape = t.shape or (1,)
+            if len(shape) > MAX_DIMS:
+                raise HhbcError(f"tensor '{t.name}': rank {len(shape)} exceeds {MAX_DIMS}")
+            origin = f" (view of {t.storage().cid})" if t.alias_of is not None else ""
+            self.tensor_decls.append(
+                f"static const hhbc_tensor {struct} = {{{data}, {c_ints(list(shape), MAX_DIMS)}, {len(shape)}}};"
+                f"  /* {c_comment(t.name, 60)}{origin} */")
+        return f"&{struct}"
+
+    def params_init(self, node: Node, impl: KernelImpl, packed: dict[str, np.ndarray]) -> str:
+        parts = []
+        for fname, kind in PARAM_FIELDS[node.op]:
+            if kind.startswith("const:"):
+                key = kind.split(":", 1)[1]
+                if key in node.consts:
+                    parts.append(f".{fname} = {self.const_symbol(node.consts[key], packed[key])}")
+                else:
+                    parts.append(f".{fname} = NULL")
+                continue
+            value = node.params[fname]
+            if kind == "int":
+                parts.append(f".{fname} = {int(value)}")
+            elif kind == "float":
+                parts.append(f".{fname} = {c_float(value)}")
+            elif kind == "ints":
+                parts.append(f".{fname} = {c_ints(value, MAX_DIMS)}")
+            elif kind == "act":
+                parts.append(f".{fname} = {render_act(value)}")
+            elif kind.startswith("enum:"):
+                parts.append(f".{fname} = {kind[5:]}{str(value).upper()}")
+            elif kind == "array:int32":
+                parts.append(f".{fname} = (const int32_t[]){c_ints(value)}")
+            else:
+                raise AssertionError(kind)
+        return "{\n    " + ",\n    ".join(parts) + ",\n}"
+
+    def layer(self, index: int, node: Node) -> CLayer:
+        impl = select_kernel(node, self.target)
+        node.impl = impl
+        packed = impl.pack(node) if impl.pack else {k: t.data for k, t in node.consts.items()}
+        ins = [self.tensor_ref(t) for t in node.inputs]
+        out = self.tensor_ref(node.output)
+        params_decl = None
+        pname = f"{node.cid}_p"
+        if impl.signature == "plain":
+            call = f"{impl.function}({ins[0]}, {out});"
+        else:
+            params_decl = f"static const {impl.params_type} {pname} = {self.params_init(node, impl, packed)};"
+            if impl.signature == "list":
+                lst = f"{node.cid}_in"
+                params_decl = (f"static const hhbc_tensor *const {lst}[] = {{{', '.join(ins)}}};\n"
+                               + params_decl)
+                call = f"{impl.function}({lst}, {out}, &{pname});"
+            else:
+                call = f"{impl.function}({', '.join(ins)}, {out}, &{pname});"
+        macs = f", MACs {node.macs}" if node.macs else ""
+        comment = c_comment(f"[{index}] {node.layer or node.op}: {node.describe()}{macs} ({impl.variant})", 200)
+        return CLayer(index, comment, params_decl, call)
+
+
+def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target: Target,
+             out_dir: Path, prefix: str = "model", vlen: int | None = None,
+             command: str = "") -> dict[str, Any]:
+    """Write the project into out_dir; return the manifest."""
+    prefix = c_ident(prefix, 24)
+    emitter = _Emitter(graph, plan, target, prefix)
+    emitter.name_tensors()
+    layers = [emitter.layer(i, n) for i, n in enumerate(graph.nodes)]
+    sources = sorted({s for n in graph.nodes for s in n.impl.sources})
+    weight_bytes = sum(int(d.nbytes) for _, d in emitter.weights)
+    manifest = _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command)
+
+    context = {
+        "prefix": prefix, "PREFIX": prefix.upper(), "target": target, "version": hhbc.__version__,
+        "model_name": c_comment(model.source.name), "layers": layers,
+        "tensor_decls": emitter.tensor_decls, "arena_bytes": max(plan.arena_bytes, 16),
+        "arena_lower_bound": plan.lower_bound,
+        "inputs": [_io_view(t, plan) for t in graph.inputs],
+        "outputs": [_io_view(t, plan) for t in graph.outputs],
+        "weights": [_weight_view(t, d) for t, d in emitter.weights], "weight_bytes": weight_bytes,
+        "kernel_sources": [Path(s).name for s in sources], "python": sys.executable,
+        "macs": graph.macs, "command": c_comment(command, 400),
+    }
+    _write_project(out_dir, context, sources, manifest)
+    return manifest
+
+
+def _io_view(t: Tensor, plan: MemoryPlan) -> dict:
+    return {"name": c_comment(t.name, 80), "name_str": c_string(t.name), "cid": t.cid,
+            "offset": plan.offset(t), "bytes": t.nbytes, "shape": list(t.shape), "dtype": t.dtype,
+            "ctype": C_TYPES[t.dtype]}
+
+
+def _weight_view(t: Tensor, data: np.ndarray) -> dict:
+    data = np.ascontiguousarray(data)
+    return {"symbol": t.cid, "ctype": C_TYPES[str(data.dtype)], "count": max(data.size, 1),
+            "shape": "x".join(map(str, data.shape)) or "scalar", "name": c_comment(t.name, 80),
+            "body": c_array_body(data) if data.size else "0"}
+
+
+def _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command) -> dict:
+    return {
+        "hhbc_version": hhbc.__version__,
+        "model": str(model.source), "format": model.format, "target": target.name, "vlen": vlen,
+        "prefix": prefix, "command": command,
+        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.inputs],
+        "outputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.outputs],
+        "arena_bytes": plan.arena_bytes, "arena_lower_bound": plan.lower_bound,
+        "weight_bytes": weight_bytes, "macs": graph.macs,
+        "layers": [{"index": i, "name": n.layer, "op": n.op, "kernel": n.impl.function,
+                    "variant": n.impl.variant, "output_shape": list(n.output.shape), "macs": n.macs}
+                   for i, n in enumerate(graph.nodes)],
+    }
+
+
+def _write_project(out_dir: Path, context: dict, sources: list[str], manifest: dict) -> None:
+    env = _env()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    renders = {"model.h": "model.h.j2", "model.c": "model.c.j2", "weights.c": "weights.c.j2",
+               "main.c": "main.c.j2", "Makefile": "Makefile.j2"}
+    for name, template in renders.items():
+        (out_dir / name).write_text(env.get_template(template).render(**context))
+    kernel_dir = out_dir / "kernels"
+    if kernel_dir.exists():
+        shutil.rmtree(kernel_dir)
+    kernel_dir.mkdir()
+    for rel in [*COMMON_HEADERS, *sources]:
+        shutil.copy2(KERNELS_DIR / rel, kernel_dir / Path(rel).name)
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -1,0 +1,46 @@
+"""Rendering Python values as C initializers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def c_float(value: float) -> str:
+    """Exact float32 literal (9 significant digits round-trip)."""
+    v = float(np.float32(value))
+    if math.isnan(v):
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    text = f"{v:.9g}"
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text + "f"
+
+
+def c_array_body(array: np.ndarray, per_line: int = 8) -> str:
+    """Comma-separated values of a const array, `per_line` a line."""
+    flat = array.reshape(-1)
+    if flat.dtype == np.float32:
+        items = [c_float(v) for v in flat.tolist()]
+    else:
+        items = [str(int(v)) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n    ".join(lines)
+
+
+C_TYPES = {"float32": "float", "int32": "int32_t", "int8": "int8_t", "uint8": "uint8_t",
+           "int16": "int16_t", "float16": "_Float16"}
+
+
+def c_ints(values: list[int], width: int | None = None) -> str:
+    vals = list(values) + [0] * ((width or 0) - len(values))
+    return "{" + ", ".join(str(int(v)) for v in vals) + "}"
+
+
+def render_act(act: dict[str, Any]) -> str:
+    return (f"{{HHBC_ACT_{act['kind'].upper()}, {c_float(act['lo'])}, {c_float(act['hi'])}, "
+            f"{c_float(act['alpha'])}}}")

@@ -1,0 +1,39 @@
+"""Comparing emulated outputs with the framework's, and deciding pass/fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FLOAT_TOLERANCE = 1e-4   # max abs error <= tol * max(1, max|reference|)
+
+
+@dataclass
+class Comparison:
+    name: str
+    shape: tuple[int, ...]
+    max_abs: float
+    max_rel: float          # max abs error / max |reference|
+    ref_max: float
+    limit: float
+
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.max_abs)) and self.max_abs <= self.limit
+
+    def line(self) -> str:
+        verdict = "ok" if self.ok else "MISMATCH"
+        return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e}, "
+                f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}) {verdict}")
+
+
+def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE) -> Comparison:
+    got = np.asarray(got, np.float64)
+    ref = np.asarray(ref, np.float64).reshape(got.shape)
+    ref_max = float(np.max(np.abs(ref))) if ref.size else 0.0
+    max_abs = float(np.max(np.abs(got - ref))) if ref.size else 0.0
+    if not np.all(np.isfinite(got)):
+        max_abs = float("inf")
+    return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max,
+                      tol * max(1.0, ref_max))

@@ -1,0 +1,75 @@
+"""The whole pipeline behind `hhbc compile`, `hhbc run`: import, optimize, lower, emit, build."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from hhbc.codegen import generate
+from hhbc.errors import HhbcError
+from hhbc.frontends import ImportedModel, detect_format, load_model
+from hhbc.lower.from_relax import lower
+from hhbc.lower.graph import KernelGraph
+from hhbc.lower.memory import plan_memory
+from hhbc.optimize import optimize
+from hhbc.targets import Target, check_vlen
+
+
+@dataclass
+class Compiled:
+    model: ImportedModel
+    graph: KernelGraph
+    manifest: dict
+    out_dir: Path
+
+
+class Progress:
+    """One line per stage on stderr, with the time the previous stage took."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.t0 = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"hhbc: [{time.monotonic() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an -o that cannot be a directory, before any work is done."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HhbcError(f"-o {out_dir}: exists and is not a directory")
+    parent = out_dir.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise HhbcError(f"-o {out_dir}: {parent} is not a directory")
+
+
+def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
+                  prefix: str = "model", input_names: Sequence[str] = (),
+                  input_shapes: Sequence[tuple[int, ...]] = (), output_names: Sequence[str] = (),
+                  vlen: int | None = None, verbose: bool = False, command: str = "",
+                  progress: Progress | None = None) -> Compiled:
+    """Compile a model file into a firmware C project in out_dir."""
+    progress = progress or Progress(False)
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    vlen = check_vlen(target, vlen)
+    model_path = Path(model_path)
+    fmt = detect_format(model_path)
+    progress(f"importing {model_path.name} ({fmt})")
+    model = load_model(model_path, input_names, input_shapes, output_names)
+    progress("optimizing the Relax graph")
+    mod = optimize(model.mod, verbose=verbose)
+    progress("lowering to kernels and planning memory")
+    graph = lower(model, mod)
+    plan = plan_memory(graph)
+    progress(f"writing {out_dir}/")
+    manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command)
+    progress(f"{len(graph.nodes)} layers, {graph.macs} MACs, arena {plan.arena_bytes} B "
+             f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B")
+    return Compiled(model, graph, manifest, out_dir)

@@ -1,0 +1,42 @@
+"""What every frontend returns: a Relax module plus a description of its IO."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import tvm
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One model input or output, as the original framework sees it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+# Runs the original framework on numpy inputs (in model input order).
+ReferenceFn = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
+
+
+@dataclass
+class ImportedModel:
+    """A model lowered to Relax; the rest of the pipeline is format-agnostic."""
+
+    mod: tvm.IRModule
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    source: Path
+    format: str
+    # Relax binding name -> the layer name in the original model file.
+    layer_names: dict[str, str] = field(default_factory=dict)
+    # Op types of the original model, for the verbose report.
+    source_ops: dict[str, int] = field(default_factory=dict)
+    reference: ReferenceFn | None = None

@@ -1,0 +1,387 @@
+"""ONNX frontend: onnx ModelProto -> Relax, through TVM's own ONNX importer.
+
+hhbc adds what firmware needs on top of TVM's importer:
+  * static input shapes from the model, -is and -in/-on cuts (HHB semantics);
+  * shape arithmetic (Shape -> Gather -> Concat -> Reshape) folded by onnxsim
+    once the shapes are static;
+  * Clip, Pad and auto_pad Conv imported as high-level Relax ops instead of the
+    opaque TIR functions TVM emits for them;
+  * every layer's output bound to a Relax var that remembers the ONNX node name,
+    so generated C can carry it in comments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import re
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import onnx
+
+from hhbc.errors import HhbcError
+from hhbc.frontends.model import ImportedModel, TensorInfo
+from hhbc.frontends.shapes import resolve_shape
+
+# ONNX ops whose Relax lowering hhbc's kernels cover (after simplification).
+SUPPORTED_OPS = frozenset({
+    "Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant",
+    "Conv", "Div", "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gemm",
+    "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity",
+    "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul",
+    "Neg", "Pad", "Pow", "PRelu", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
+    "Relu", "Reshape", "Resize", "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Sum",
+    "Tanh", "Transpose", "Unsqueeze", "Upsample",
+})
+
+_ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16",
+                  onnx.TensorProto.INT8: "int8", onnx.TensorProto.UINT8: "uint8",
+                  onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64"}
+
+
+def load_onnx(path: Path, input_names: Sequence[str] = (), input_shapes: Sequence[tuple[int, ...]] = (),
+              output_names: Sequence[str] = ()) -> ImportedModel:
+    model = read_onnx(path)
+    model, inputs = _select_io(model, path, list(input_names), list(input_shapes), list(output_names))
+    reference_model = model
+    model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
+    _check_supported(model, path)
+    mod, layer_names = _import_relax(model, inputs, path)
+    outputs = _output_infos(mod, model)
+    return ImportedModel(
+        mod=mod, inputs=inputs, outputs=outputs, source=path, format="onnx",
+        layer_names=layer_names,
+        source_ops=dict(Counter(n.op_type for n in reference_model.graph.node)),
+        reference=_reference_fn(reference_model, inputs, outputs),
+    )
+
+
+def read_onnx(path: Path) -> onnx.ModelProto:
+    """Parse the file; a truncated or foreign file is a one-line error, not a traceback."""
+    try:
+        model = onnx.load(str(path))
+    except Exception as err:  # protobuf raises several unrelated types
+        raise HhbcError(f"{path}: not a valid ONNX model ({_first_line(err)})") from None
+    if model.ir_version == 0 or not model.graph.node:
+        raise HhbcError(f"{path}: not a valid ONNX model (no graph or IR version)")
+    return model
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+# ---------------------------------------------------------------- IO selection
+def _declared_dims(value_info: onnx.ValueInfoProto) -> list | None:
+    ttype = value_info.type.tensor_type
+    if not ttype.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in ttype.shape.dim]
+
+
+def _select_io(model: onnx.ModelProto, path: Path, input_names: list[str],
+               input_shapes: list[tuple[int, ...]], output_names: list[str]):
+    """Apply -in/-is/-on: cut the graph if asked, and make every input shape static."""
+    graph = model.graph
+    initializers = {t.name for t in graph.initializer}
+    graph_inputs = [i for i in graph.input if i.name not in initializers]
+    produced = {o for n in graph.node for o in n.output}
+    known = produced | {i.name for i in graph_inputs}
+
+    for name in input_names + output_names:
+        if name not in known:
+            raise HhbcError(f"{path}: no tensor named '{name}' in the model (from -in/-on)")
+    default_inputs = [i.name for i in graph_inputs]
+    names = input_names or default_inputs
+    if input_shapes and len(input_shapes) != len(names):
+        raise HhbcError(
+            f"-is gives {len(input_shapes)} shape(s) for {len(names)} input(s) "
+            f"({'; '.join(names)})"
+        )
+    cut = (input_names and set(input_names) != set(default_inputs)) or (
+        output_names and output_names != [o.name for o in graph.output])
+    if cut:
+        model = _extract(model, path, names, output_names or [o.name for o in graph.output])
+        graph_inputs = {i.name: i for i in model.graph.input}
+    else:
+        graph_inputs = {i.name: i for i in graph_inputs}
+
+    infos = []
+    for idx, name in enumerate(names):
+        vi = graph_inputs[name]
+        dtype = _ONNX_TO_NUMPY.get(vi.type.tensor_type.elem_type)
+        if dtype != "float32":
+            raise HhbcError(f"{path}: input '{name}' has type "
+                            f"{onnx.TensorProto.DataType.Name(vi.type.tensor_type.elem_type)}; "
+                            f"this version of hhbc compiles float32 inputs")
+        shape = resolve_shape(name, _declared_dims(vi), input_shapes[idx] if input_shapes else None)
+        infos.append(TensorInfo(name, shape, dtype))
+    model = _with_static_inputs(model, infos)
+    return model, infos
+
+
+def _extract(model: onnx.ModelProto, path: Path, inputs: list[str], outputs: list[str]) -> onnx.ModelProto:
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+        return onnx.utils.Extractor(inferred).extract_model(inputs, outputs)
+    except Exception as err:
+        raise HhbcError(f"{path}: cannot cut the graph at -in {inputs} / -on {outputs} "
+                        f"({_first_line(err)})") from None
+
+
+def _with_static_inputs(model: onnx.ModelProto, infos: list[TensorInfo]) -> onnx.ModelProto:
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    by_name = {i.name: i for i in infos}
+    for vi in model.graph.input:
+        if vi.name in by_name:
+            dims = vi.type.tensor_type.shape.dim
+            del dims[:]
+            for d in by_name[vi.name].shape:
+                dims.add().dim_value = d
+    return model
+
+
+# ---------------------------------------------------------------- simplification
+def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) -> onnx.ModelProto:
+    """Fold shape arithmetic and constants with onnxsim now that shapes are static.
+
+    BatchNorm fusion is left to hhbc's own Relax passes so that `-v` shows it.
+    """
+    import onnxsim
+
+    try:
+        with _quiet():
+            simplified, ok = onnxsim.simplify(model, overwrite_input_shapes=shapes, skip_fuse_bn=True)
+    except Exception as err:
+        print(f"hhbc: note: {path.name}: onnxsim could not simplify the model "
+              f"({_first_line(err)}); importing it as it is", file=sys.stderr)
+        return onnx.shape_inference.infer_shapes(model)
+    if not ok:
+        print(f"hhbc: note: {path.name}: onnxsim's check failed; importing the unsimplified model",
+              file=sys.stderr)
+        return onnx.shape_inference.infer_shapes(model)
+    return onnx.shape_inference.infer_shapes(simplified)
+
+
+def _check_supported(model: onnx.ModelProto, path: Path) -> None:
+    """Name every unsupported node in one message, before TVM sees the model."""
+    bad = [(n.name or n.output[0], n.op_type) for n in model.graph.node
+           if n.domain not in ("", "ai.onnx") or n.op_type not in SUPPORTED_OPS]
+    if bad:
+        listed = ", ".join(f"'{name}' ({op})" for name, op in bad)
+        ops = ", ".join(sorted({op for _, op in bad}))
+        raise HhbcError(f"{path}: unsupported ops {ops} at {len(bad)} node(s): {listed}")
+
+
+@contextlib.contextmanager
+def _quiet():
+    """TVM and onnxsim print progress and warnings of their own; hhbc reports once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+
+
+# ---------------------------------------------------------------- Relax import
+def _import_relax(model: onnx.ModelProto, inputs: list[TensorInfo], path: Path):
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
+    importer = _HhbcImporter({i.name: list(i.shape) for i in inputs},
+                             {i.name: i.dtype for i in inputs},
+                             keep_params_in_input=False, sanitize=True)
+    try:
+        with _quiet():
+            mod = importer.from_onnx(model.graph, opset)
+    except HhbcError:
+        raise
+    except Exception as err:
+        where = importer.current_node
+        node = f" at node '{where[0]}' ({where[1]})" if where else ""
+        raise HhbcError(f"{path}: TVM could not import the model{node}: {_first_line(err)}") from None
+    return mod, importer.layer_names
+
+
+def _make_importer_class():
+    from tvm import relax
+    from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
+
+    class Importer(tvm_onnx.ONNXGraphImporter):
+        """TVM's importer, with hhbc's converters and layer-name tracking."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.layer_names: dict[str, str] = {}
+            self.current_node: tuple[str, str] | None = None
+
+        def _convert_operator(self, op_name, inputs, attrs, opset):
+            layer = attrs["tvm_custom"]["name"] or ""
+            self.current_node = (layer, op_name)
+            override = _OVERRIDES.get(op_name)
+            if override is not None:
+                sym = override(self, self.bb, inputs, attrs, opset)
+            else:
+                sym = super()._convert_operator(op_name, inputs, attrs, opset)
+            if isinstance(sym, relax.Expr):
+                sym = self.bb.normalize(sym)
+            if isinstance(sym, relax.Call) and isinstance(sym.ty, relax.TensorType):
+                hint = self._layer_hint(layer or op_name)
+                sym = self.bb.emit(sym, name_hint=hint)
+            return sym
+
+        def _layer_hint(self, layer: str) -> str:
+            base = re.sub(r"\W", "_", layer, flags=re.ASCII).strip("_")[:40] or "layer"
+            if not base[0].isalpha():
+                base = "l_" + base
+            hint, k = base, 1
+            while hint in self.layer_names:
+                k += 1
+                hint = f"{base}_{k}"
+            self.layer_names[hint] = layer
+            return hint
+
+    return Importer
+
+
+def _const_value(expr) -> np.ndarray | None:
+    import tvm
+
+    if isinstance(expr, tvm.ir.GenericConst):
+        return expr.value.numpy()
+    return None
+
+
+def _clip(importer, bb, inputs, attrs, opset):
+    """Clip with constant bounds -> relax.clip (TVM emits opaque TIR for it)."""
+    from tvm import relax
+
+    lo = attrs.get("min", -math.inf)
+    hi = attrs.get("max", math.inf)
+    if opset >= 11:
+        bounds = []
+        for k in (1, 2):
+            if len(inputs) > k and inputs[k] is not None:
+                value = _const_value(inputs[k])
+                if value is None:
+                    raise HhbcError(f"Clip node '{importer.current_node[0]}': bounds must be constants")
+                bounds.append(float(value.reshape(-1)[0]))
+            else:
+                bounds.append(None)
+        lo = bounds[0] if bounds[0] is not None else -math.inf
+        hi = bounds[1] if bounds[1] is not None else math.inf
+    lo = max(float(lo), -3.4028234663852886e38)
+    hi = min(float(hi), 3.4028234663852886e38)
+    return relax.op.clip(inputs[0], lo, hi)
+
+
+def _pad(importer, bb, inputs, attrs, opset):
+    """Pad with constant pads -> relax.nn.pad (TVM emits opaque TIR for it)."""
+    from tvm import relax
+
+    mode = attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if opset < 11:
+        pads = list(attrs.get("pads", attrs.get("paddings", ())))
+        value = float(attrs.get("value", 0.0))
+    else:
+        pads = _const_value(inputs[1])
+        if pads is None:
+            raise HhbcError(f"Pad node '{importer.current_node[0]}': pads must be constant")
+        pads = [int(p) for p in pads.reshape(-1)]
+        value = 0.0
+        if len(inputs) > 2 and inputs[2] is not None:
+            cv = _const_value(inputs[2])
+            if cv is None:
+                raise HhbcError(f"Pad node '{importer.current_node[0]}': constant_value must be constant")
+            value = float(cv.reshape(-1)[0]) if cv.size else 0.0
+        if len(inputs) > 3 and inputs[3] is not None:
+            raise HhbcError(f"Pad node '{importer.current_node[0]}': the 'axes' input is not supported")
+    rank = len(inputs[0].ty.shape)
+    if any(p < 0 for p in pads):
+        raise HhbcError(f"Pad node '{importer.current_node[0]}': negative pads (cropping) are not supported")
+    width = [v for axis in range(rank) for v in (pads[axis], pads[axis + rank])]
+    relax_mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}.get(mode)
+    if relax_mode is None:
+        raise HhbcError(f"Pad node '{importer.current_node[0]}': mode '{mode}' is not supported")
+    return relax.op.nn.pad(inputs[0], width, relax_mode, value)
+
+
+def _conv(importer, bb, inputs, attrs, opset):
+    """Resolve auto_pad=SAME_* to explicit pads so Conv stays one relax.nn.conv2d."""
+    from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
+
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        in_shape = [int(d) for d in inputs[0].ty.shape][2:]
+        kernel = list(attrs.get("kernel_shape") or [int(d) for d in inputs[1].ty.shape][2:])
+        strides = list(attrs.get("strides", [1] * len(in_shape)))
+        dilations = list(attrs.get("dilations", [1] * len(in_shape)))
+        before, after = [], []
+        for size, k, s, d in zip(in_shape, kernel, strides, dilations):
+            out = -(-size // s)
+            total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+            small, big = total // 2, total - total // 2
+            before.append(small if auto_pad == "SAME_UPPER" else big)
+            after.append(big if auto_pad == "SAME_UPPER" else small)
+        attrs = dict(attrs)
+        attrs["pads"] = tuple(before + after)
+        attrs.pop("auto_pad")
+    converter = tvm_onnx._get_convert_map()["Conv"].get_converter(opset)
+    return converter(bb, inputs, attrs, [importer._nodes, importer._params])
+
+
+_OVERRIDES = {"Clip": _clip, "Pad": _pad, "Conv": _conv}
+_importer_class = None
+
+
+def _HhbcImporter(*args, **kwargs):
+    global _importer_class
+    if _importer_class is None:
+        _importer_class = _make_importer_class()
+    return _importer_class(*args, **kwargs)
+
+
+def _output_infos(mod, model: onnx.ModelProto) -> list[TensorInfo]:
+    from tvm import relax
+
+    sinfo = mod["main"].ret_ty
+    fields = sinfo.fields if isinstance(sinfo, relax.TupleType) else [sinfo]
+    names = [o.name for o in model.graph.output]
+    infos = []
+    for name, f in zip(names, fields):
+        infos.append(TensorInfo(name, tuple(int(d) for d in f.shape), str(f.dtype)))
+    return infos
+
+
+# ---------------------------------------------------------------- reference
+def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: list[TensorInfo]):
+    """onnxruntime on the (cut, shape-fixed) original model: the ground truth."""
+    blob = model.SerializeToString()
+
+    def run(arrays):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise HhbcError("comparing needs onnxruntime: pip install 'hhbc[test]'") from None
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        try:
+            sess = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+        except Exception as err:
+            if "IR version" not in str(err):
+                raise HhbcError(f"onnxruntime cannot load the model: {_first_line(err)}") from None
+            patched = onnx.ModelProto.FromString(blob)
+            patched.ir_version = min(patched.ir_version, 10)
+            sess = ort.InferenceSession(patched.SerializeToString(), opts,
+                                        providers=["CPUExecutionProvider"])
+        feed = {i.name: np.asarray(a, dtype=i.dtype).reshape(i.shape) for i, a in zip(inputs, arrays)}
+        return [np.asarray(r) for r in sess.run([o.name for o in outputs], feed)]
+
+    return run
+

@@ -1,0 +1,73 @@
+"""The Relax graph pipeline: each stage a named pass, each reported under -v."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import Callable
+
+import tvm
+from tvm import relax
+
+from hhbc.optimize.fusion import fusion_patterns
+from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, MergeReshapes,
+                                    SimplifyTranspose)
+
+# Target layouts: activations NHWC, conv weights OHWI (DESIGN: one layout for kernels).
+NHWC_LAYOUTS = {
+    "relax.nn.conv2d": ["NHWC", "OHWI"],
+}
+
+
+def _stages() -> list[tuple[str, Callable[[], tvm.ir.transform.Pass]]]:
+    t = relax.transform
+    return [
+        ("constant folding", lambda: t.FoldConstant()),
+        ("batchnorm folding", lambda: tvm.ir.transform.Sequential(
+            [t.FoldBatchnormToConv2D(), FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()])),
+        ("NHWC layout", lambda: tvm.ir.transform.Sequential(
+            [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), t.FoldConstant(), ClipFromMinMax()])),
+        ("zero-copy reshapes", lambda: tvm.ir.transform.Sequential(
+            [SimplifyTranspose(), t.RemoveRedundantReshape(), MergeReshapes(), t.CanonicalizeBindings()])),
+        ("dead code elimination", lambda: t.DeadCodeElimination()),
+        ("fusion", lambda: t.FuseOpsByPattern(fusion_patterns(), bind_constants=True)),
+    ]
+
+
+def op_counts(mod: tvm.IRModule) -> Counter:
+    """Ops called by main, with fused groups counted under their composite name."""
+    counts: Counter = Counter()
+    for binding in _bindings(mod["main"]):
+        value = binding.value
+        if isinstance(value, relax.Call):
+            if isinstance(value.op, tvm.ir.Op):
+                counts[value.op.name.removeprefix("relax.")] += 1
+            elif isinstance(value.op, relax.GlobalVar):
+                fn = mod[value.op]
+                counts[str(fn.attrs["Composite"]) if fn.attrs and "Composite" in fn.attrs else value.op.name_hint] += 1
+            elif isinstance(value.op, relax.Function):
+                counts[str(value.op.attrs.get("Composite", "function"))] += 1
+    return counts
+
+
+def _bindings(func: relax.Function):
+    for block in func.body.blocks:
+        yield from block.bindings
+
+
+def optimize(mod: tvm.IRModule, verbose: bool = False) -> tvm.IRModule:
+    """Run every stage; with verbose, print the op census after each."""
+    if verbose:
+        _report("imported", op_counts(mod))
+    for name, make_pass in _stages():
+        with tvm.transform.PassContext(opt_level=3):
+            mod = make_pass()(mod)
+        if verbose:
+            _report(name, op_counts(mod))
+    return mod
+
+
+def _report(stage: str, counts: Counter) -> None:
+    total = sum(counts.values())
+    ops = ", ".join(f"{op}×{n}" for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    print(f"hhbc: [{stage}] {total} ops: {ops}", file=sys.stderr)

@@ -1,0 +1,174 @@
+"""Graph rewrites TVM does not provide, written as tvm.relax.dpl patterns."""
+
+from __future__ import annotations
+
+import numpy as np
+import tvm
+from tvm import relax
+from tvm.relax.dpl import is_const, is_op, is_tuple_get_item, rewrite_call, wildcard
+
+
+def _const(expr) -> np.ndarray:
+    return expr.value.numpy()
+
+
+def _shape(expr) -> tuple[int, ...]:
+    return tuple(int(d) for d in expr.ty.shape)
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.FoldBatchNorm")
+class FoldBatchNorm:
+    """batch_norm(conv2d|matmul(x, W) [+ b]) -> conv2d|matmul(x, W') + b'.
+
+    TVM's FoldBatchnormToConv2D covers a bare NCHW conv2d; models exported from
+    PyTorch also put BatchNorm after Gemm (dense) and after a biased conv.
+    """
+
+    def transform_function(self, func, mod, ctx):
+        x, w, b = wildcard(), is_const(), is_const()
+        producer = is_op("relax.nn.conv2d")(x, w) | is_op("relax.matmul")(x, w)
+        source = producer | is_op("relax.add")(producer, b)
+        bn = is_op("relax.nn.batch_norm")(source, is_const(), is_const(), is_const(), is_const())
+        pattern = is_tuple_get_item(bn, 0)
+
+        def rewrite(expr, matches):
+            call = matches[producer]
+            bn_call = matches[bn]
+            weight = _const(matches[w])
+            gamma, beta, mean, var = (_const(a) for a in bn_call.args[1:])
+            eps = float(bn_call.attrs.epsilon)
+            out_rank = len(_shape(call))
+            axis = int(bn_call.attrs.axis) % out_rank
+            scale = (gamma / np.sqrt(var + eps)).astype(np.float32)
+            shift = (beta - mean * scale).astype(np.float32)
+            if call.op.name == "relax.nn.conv2d":
+                if str(call.attrs.data_layout) != "NCHW" or str(call.attrs.kernel_layout) != "OIHW" or axis != 1:
+                    return expr
+                weight = weight * scale.reshape(-1, 1, 1, 1)
+                bias_shape = (1, -1, 1, 1)
+            else:
+                if weight.ndim != 2 or axis != out_rank - 1:
+                    return expr
+                weight = weight * scale.reshape(1, -1)
+                bias_shape = (-1,) if out_rank == 1 else (1,) * (out_rank - 1) + (-1,)
+            bias = np.zeros_like(scale)
+            if b in matches:
+                old = _const(matches[b])
+                if old.size != scale.size:
+                    return expr
+                bias = old.reshape(-1)
+            new_bias = (bias * scale + shift).reshape(bias_shape).astype(np.float32)
+            new_call = relax.Call(call.op, [call.args[0], relax.const(weight.astype(np.float32))],
+                                  call.attrs)
+            return relax.op.add(new_call, relax.const(new_bias))
+
+        return rewrite_call(pattern, rewrite, func)
+
+
+def _is_unit_dim_move(in_shape: tuple[int, ...], axes: list[int]) -> bool:
+    """True when a permutation only moves size-1 dims, i.e. it is a reshape."""
+    kept = [a for a in axes if in_shape[a] != 1]
+    return kept == sorted(kept)
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.SimplifyTranspose")
+class SimplifyTranspose:
+    """Make layout shuffles free where they can be.
+
+    * permute_dims(permute_dims(x, p), q) -> one permute_dims (or nothing);
+    * permute_dims that only moves unit dims -> reshape, which lowers to an alias.
+    """
+
+    def transform_function(self, func, mod, ctx):
+        x = wildcard()
+        inner = is_op("relax.permute_dims")(x)
+        outer = is_op("relax.permute_dims")(inner)
+
+        def merge(expr, matches):
+            p = _axes(matches[inner])
+            q = _axes(matches[outer])
+            combined = [p[i] for i in q]
+            src = matches[x]
+            if combined == list(range(len(combined))):
+                return src
+            return relax.op.permute_dims(src, combined)
+
+        func = rewrite_call(outer, merge, func)
+
+        single = is_op("relax.permute_dims")(wildcard())
+
+        def to_reshape(expr, matches):
+            src = expr.args[0]
+            if _is_unit_dim_move(_shape(src), _axes(expr)):
+                return relax.op.reshape(src, _shape(expr))
+            return expr
+
+        return rewrite_call(single, to_reshape, func)
+
+
+def _axes(call) -> list[int]:
+    rank = len(call.args[0].ty.shape)
+    if call.attrs.axes is None:
+        return list(reversed(range(rank)))
+    return [int(a) % rank for a in call.attrs.axes]
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.MergeReshapes")
+class MergeReshapes:
+    """reshape(reshape(x)) -> reshape(x); reshape to the same shape -> x."""
+
+    def transform_function(self, func, mod, ctx):
+        x = wildcard()
+        inner = is_op("relax.reshape")(x, wildcard())
+        outer = is_op("relax.reshape")(inner, wildcard())
+
+        def merge(expr, matches):
+            return relax.op.reshape(matches[x], _shape(expr))
+
+        func = rewrite_call(outer, merge, func)
+        single = is_op("relax.reshape")(wildcard(), wildcard())
+
+        def drop(expr, matches):
+            src = expr.args[0]
+            return src if _shape(src) == _shape(expr) else expr
+
+        return rewrite_call(single, drop, func)
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.ClipToMinMax")
+class ClipToMinMax:
+    """clip(x, lo, hi) -> minimum(maximum(x, lo), hi).
+
+    relax.clip has no layout inference, so ConvertLayout would wrap every ReLU6
+    in a pair of transposes; scalar maximum/minimum are layout-agnostic.
+    ClipFromMinMax undoes this after the layout change.
+    """
+
+    def transform_function(self, func, mod, ctx):
+        pattern = is_op("relax.clip")(wildcard(), wildcard(), wildcard())
+
+        def rewrite(expr, matches):
+            dtype = expr.ty.dtype
+            lo = float(expr.args[1].value)
+            hi = float(expr.args[2].value)
+            x = relax.op.maximum(expr.args[0], relax.const(lo, dtype))
+            return relax.op.minimum(x, relax.const(hi, dtype))
+
+        return rewrite_call(pattern, rewrite, func)
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.ClipFromMinMax")
+class ClipFromMinMax:
+    """minimum(maximum(x, lo), hi) with scalar constants -> clip(x, lo, hi)."""
+
+    def transform_function(self, func, mod, ctx):
+        x, lo, hi = wildcard(), is_const(), is_const()
+        pattern = is_op("relax.minimum")(is_op("relax.maximum")(x, lo), hi)
+
+        def rewrite(expr, matches):
+            lo_v, hi_v = _const(matches[lo]), _const(matches[hi])
+            if lo_v.size != 1 or hi_v.size != 1 or _shape(expr) != _shape(matches[x]):
+                return expr
+            return relax.op.clip(matches[x], float(lo_v.reshape(-1)[0]), float(hi_v.reshape(-1)[0]))
+
+        return rewrite_call(pattern, rewrite, func)
