@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -123,55 +122,42 @@ def _cmd_compile(args, argv) -> int:
     return 0
 
 
-def _load_inputs(paths: list[str], infos, seed: int) -> list[np.ndarray]:
-    if paths and len(paths) != len(infos):
-        raise HhbcError(f"--input given {len(paths)} time(s) for a model with {len(infos)} input(s)")
+def _load_inputs(paths: list[str]) -> list[np.ndarray] | None:
     if not paths:
-        rng = np.random.default_rng(seed)
-        return [rng.standard_normal(i.shape).astype(i.dtype) for i in infos]
+        return None
     arrays = []
-    for path, info in zip(paths, infos):
+    for path in paths:
         try:
-            array = np.load(path, allow_pickle=False)
+            arrays.append(np.load(path, allow_pickle=False))
         except Exception as err:
             raise HhbcError(f"--input {path}: not a readable .npy file ({err})") from None
-        if array.size != int(np.prod(info.shape)):
-            raise HhbcError(f"--input {path}: shape {list(array.shape)} does not fit input "
-                            f"'{info.name}' {list(info.shape)}")
-        arrays.append(np.ascontiguousarray(array.astype(info.dtype).reshape(info.shape)))
     return arrays
 
 
 def _cmd_run(args, argv) -> int:
-    from hhbc.build import build
-    from hhbc.compare import compare
-    from hhbc.emulate import run_model
+    from hhbc.compiler import Progress
+    from hhbc.frontends.shapes import parse_shapes, split_names
+    from hhbc.runner import run_and_compare
+    from hhbc.targets import get_target
 
-    with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
-        out_dir = Path(args.output) if args.output else Path(tmp) / "project"
-        target, compiled, progress = _compile(args, argv, out_dir)
-        inputs = _load_inputs(args.input, compiled.model.inputs, args.seed)
-        progress(f"building for {target.name}")
-        elf = build(out_dir, target, cc=args.cc)
-        where = "natively" if target.is_host else f"under QEMU ({target.qemu_cpu_for(compiled.manifest['vlen'])})"
-        progress(f"running {where}")
-        got = run_model(elf, target, compiled.manifest["vlen"], inputs, compiled.manifest["outputs"],
-                        Path(tmp) / "io")
-        if args.save_outputs:
-            save = Path(args.save_outputs)
-            save.mkdir(parents=True, exist_ok=True)
-            for k, array in enumerate(got):
-                np.save(save / f"out_{k}.npy", array)
-        if compiled.model.reference is None:
-            raise HhbcError(f"no reference runner for format '{compiled.model.format}'")
-        progress(f"running the reference ({compiled.model.format})")
-        refs = compiled.model.reference(inputs)
-    results = [compare(info.name, g, r) for info, g, r in zip(compiled.model.outputs, got, refs)]
-    for r in results:
-        print(r.line())
-    bad = [r.name for r in results if not r.ok]
+    target = get_target(args.target)
+    inputs = _load_inputs(args.input)
+    result = run_and_compare(
+        args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
+        input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
+        output_names=split_names(args.output_names), prefix=args.name, seed=args.seed,
+        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet))
+    if args.save_outputs:
+        save = Path(args.save_outputs)
+        save.mkdir(parents=True, exist_ok=True)
+        for k, array in enumerate(result.outputs):
+            np.save(save / f"out_{k}.npy", array)
+    for c in result.comparisons:
+        print(c.line())
+    bad = [c.name for c in result.comparisons if not c.ok]
     if bad:
-        raise MismatchError(f"outputs differ from {compiled.model.format} beyond tolerance: {', '.join(bad)}")
+        raise MismatchError(f"outputs differ from {result.compiled.model.format} beyond tolerance: "
+                            f"{', '.join(bad)}")
     return 0
 
 
