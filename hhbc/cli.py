@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the random default inputs")
     p.add_argument("--save-outputs", metavar="DIR", help="write out_<k>.npy of the emulated run here")
 
+    p = sub.add_parser("bench", help="per-layer instruction counts under QEMU, RAM and flash")
+    _add_model_options(p)
+    p.add_argument("--input", action="append", default=[], metavar="X.npy",
+                   help="input array, once per model input in order (default: seeded random)")
+    p.add_argument("-o", "--output", help="keep the generated project here (default: a temp dir)")
+    p.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
+
     sub.add_parser("targets", help="list the targets")
     return parser
 
@@ -83,6 +90,8 @@ def _dispatch(args, argv) -> int:
         raise HhbcError(f"hhbc {args.command}: a model file is required")
     if args.command == "compile":
         return _cmd_compile(args, argv)
+    if args.command == "bench":
+        return _cmd_bench(args)
     return _cmd_run(args, argv)
 
 
@@ -158,6 +167,25 @@ def _cmd_run(args, argv) -> int:
     if bad:
         raise MismatchError(f"outputs differ from {result.compiled.model.format} beyond tolerance: "
                             f"{', '.join(bad)}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    import dataclasses
+    import json
+
+    from hhbc.bench import bench, format_report
+    from hhbc.compiler import Progress
+    from hhbc.frontends.shapes import parse_shapes, split_names
+    from hhbc.targets import get_target
+
+    result = bench(args.model, get_target(args.target), vlen=args.vlen, inputs=_load_inputs(args.input),
+                   input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
+                   output_names=split_names(args.output_names), prefix=args.name, out_dir=args.output,
+                   progress=Progress(not args.quiet))
+    print(format_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
     return 0
 
 

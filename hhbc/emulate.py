@@ -43,11 +43,11 @@ def run_binary(binary: Path, target: Target, vlen: int | None, args: Sequence[st
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"the model did not finish within {RUN_TIMEOUT_S} s on {where}") from None
     if proc.returncode != 0:
-        raise ToolchainError(f"the model failed on {where}: {_describe_failure(proc)}")
+        raise ToolchainError(f"the model failed on {where}: {describe_failure(proc)}")
     return proc
 
 
-def _describe_failure(proc: subprocess.CompletedProcess) -> str:
+def describe_failure(proc: subprocess.CompletedProcess) -> str:
     rc = proc.returncode
     text = (proc.stderr or "").strip()
     sig = -rc if rc < 0 else (rc - 128 if rc > 128 else None)

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from hhbc.emulate import _describe_failure, emulator_command
+from hhbc.emulate import describe_failure, emulator_command
 from hhbc.errors import HhbcError, ToolchainError
 from hhbc.targets import Target
 
@@ -119,7 +119,7 @@ def count_instructions(binary: Path, target: Target, vlen: int | None, args: Seq
                                  f"{proc.stderr.strip().splitlines()[-1]}")
         if proc.returncode != 0:
             raise ToolchainError(f"{binary.name} failed while counting instructions on {where}: "
-                                 f"{_describe_failure(proc)}")
+                                 f"{describe_failure(proc)}")
         try:
             report = json.loads(out.read_text())
         except (OSError, ValueError) as exc:

@@ -1,0 +1,32 @@
+"""Shared fixtures: the real-model folder, the CLI, and ONNX model builders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MODELS = ROOT.parent / "shared" / "models"
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """../shared/models, or a skip naming what is missing (a user's clone has no shared/)."""
+    if not SHARED_MODELS.is_dir():
+        pytest.skip(f"real models not available: {SHARED_MODELS} does not exist "
+                    "(it sits beside the project root in the team's workspace)")
+    return SHARED_MODELS
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`hhbc ARGS` in a subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "hhbc", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
