@@ -53,7 +53,7 @@ TARGETS: dict[str, Target] = {
             name="c908",
             description="XuanTie C908, RVV 1.0, VLEN 128",
             zig_mcpu="baseline_rv64+v+zfh+zvfh",
-            march="rv64gcv_zfh_zvfh",
+            march="rv64gcv_zfh",   # GCC 12 binutils lack zvfh
             vector_isa="rvv1.0",
             default_vlen=128,
             qemu_cpu="c908v",
@@ -64,7 +64,7 @@ TARGETS: dict[str, Target] = {
             name="rvv",
             description="generic rv64gcv, RVV 1.0, VLEN-agnostic code (--vlen 128/256/512)",
             zig_mcpu="baseline_rv64+v+zfh+zvfh",
-            march="rv64gcv_zfh_zvfh",
+            march="rv64gcv_zfh",   # GCC 12 binutils lack zvfh
             vector_isa="rvv1.0",
             default_vlen=128,
             qemu_cpu="rv64,x-v=true,vlen={vlen}",

@@ -1,8 +1,9 @@
 """Static arena planning: every activation gets an offset in one static buffer.
 
-Greedy by size (largest first), each tensor placed at the lowest aligned offset
-that does not overlap a tensor whose lifetime intersects its own. Lifetimes are
-in node steps; aliases extend the lifetime of the storage they view.
+Greedy placement: each tensor, in some order, goes to the lowest aligned offset
+that does not overlap a tensor whose lifetime intersects its own. Several orders
+are tried and the smallest arena kept. Lifetimes are in node steps; aliases
+extend the lifetime of the storage they view.
 """
 
 from __future__ import annotations
@@ -52,12 +53,20 @@ def lifetimes(graph: KernelGraph) -> dict[int, tuple[Tensor, int, int]]:
     return {k: (v[0], v[1], v[2]) for k, v in spans.items()}
 
 
-def plan_memory(graph: KernelGraph) -> MemoryPlan:
-    spans = lifetimes(graph)
-    order = sorted(spans.values(), key=lambda s: (-s[0].nbytes, s[1]))
+# Placement orders tried; the smallest arena wins (all are cheap for firmware-sized graphs).
+_ORDERS = {
+    "size": lambda s: (-s[0].nbytes, s[1]),
+    "size*lifetime": lambda s: (-s[0].nbytes * (s[2] - s[1] + 1), s[1]),
+    "lifetime": lambda s: (-(s[2] - s[1]), -s[0].nbytes, s[1]),
+    "first use": lambda s: (s[1], -s[0].nbytes),
+}
+
+
+def _place(spans: list[tuple[Tensor, int, int]]) -> tuple[dict[int, int], int]:
+    """Lowest aligned offset for each tensor, in the given order, avoiding live conflicts."""
     placed: list[tuple[int, int, int, int]] = []   # (offset, size, first, last)
     offsets: dict[int, int] = {}
-    for tensor, first, last in order:
+    for tensor, first, last in spans:
         size = _align(tensor.nbytes)
         busy = sorted((o, o + sz) for o, sz, f, l in placed if f <= last and first <= l)
         offset = 0
@@ -67,8 +76,17 @@ def plan_memory(graph: KernelGraph) -> MemoryPlan:
             offset = max(offset, _align(hi))
         placed.append((offset, size, first, last))
         offsets[id(tensor)] = offset
-    arena = max((o + sz for o, sz, _, _ in placed), default=0)
+    return offsets, max((o + sz for o, sz, _, _ in placed), default=0)
+
+
+def plan_memory(graph: KernelGraph) -> MemoryPlan:
+    spans = lifetimes(graph)
+    best = None
+    for key in _ORDERS.values():
+        offsets, arena = _place(sorted(spans.values(), key=key))
+        if best is None or arena < best[1]:
+            best = (offsets, arena)
     steps = len(graph.nodes) + 1
     bound = max((sum(_align(t.nbytes) for t, f, l in spans.values() if f <= s <= l)
                  for s in range(steps)), default=0)
-    return MemoryPlan(offsets, arena, bound)
+    return MemoryPlan(best[0], best[1], bound)

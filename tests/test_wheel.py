@@ -1,0 +1,54 @@
+"""The built wheel alone gives a working `hhbc compile`: templates and kernels ship inside it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                    "-w", str(dist), str(ROOT)], check=True, capture_output=True, text=True)
+    (whl,) = dist.glob("hhbc-*.whl")
+    return whl
+
+
+def test_wheel_contains_templates_kernels_and_toolchain(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("hhbc/templates/model.c.j2", "hhbc/templates/Makefile.j2",
+                     "hhbc/kernels/include/hhbc_kernels.h", "hhbc/kernels/ref/conv2d.c",
+                     "hhbc/toolchain/insn_count.c"):
+        assert required in names, required
+    kernel_sources = {p.relative_to(ROOT / "hhbc").as_posix() for p in (ROOT / "hhbc/kernels").rglob("*.[ch]")}
+    assert {f"hhbc/{k}" for k in kernel_sources} <= names
+
+
+@pytest.mark.slow
+def test_clean_venv_install_compiles_and_builds(wheel, tmp_path):
+    """pip install of the wheel into a fresh venv (dependencies from the registry)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    proc = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    model = tmp_path / "kws.onnx"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "make_kws_dscnn.py"), str(model)], check=True,
+                   capture_output=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.run([str(venv / "bin" / "hhbc"), "compile", str(model), "--target", "c908", "-o", "out",
+                           "--build"], capture_output=True, text=True, cwd=work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = work / "out"
+    for name in ("model.c", "model.h", "weights.c", "main.c", "Makefile", "manifest.json", "model",
+                 "kernels/hhbc_kernels.h", "kernels/conv2d.c"):
+        assert (out / name).exists(), name
+    assert sorted(p.name for p in work.iterdir()) == ["out"]   # nothing written outside -o
