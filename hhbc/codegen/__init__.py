@@ -116,7 +116,7 @@ class _Emitter:
                 parts.append(f".{fname} = (const int32_t[]){c_ints(value)}")
             else:
                 raise AssertionError(kind)
-        return "{\n    " + ",\n    ".join(parts) + ",\n}"
+        return "{\n" + _wrap(parts) + "\n}"
 
     def layer(self, index: int, node: Node) -> CLayer:
         impl = select_kernel(node, self.target)
@@ -140,6 +140,21 @@ class _Emitter:
         macs = f", MACs {node.macs}" if node.macs else ""
         comment = c_comment(f"[{index}] {node.layer or node.op}: {node.describe()}{macs} ({impl.variant})", 200)
         return CLayer(index, comment, params_decl, call)
+
+
+def _wrap(fields: list[str], indent: str = "    ", width: int = 100) -> str:
+    """Designated initializers, several to a line, each line at most `width` columns."""
+    lines, line = [], ""
+    for f in fields:
+        item = f + ","
+        if line and len(indent) + len(line) + 1 + len(item) > width:
+            lines.append(indent + line)
+            line = item
+        else:
+            line = f"{line} {item}" if line else item
+    if line:
+        lines.append(indent + line)
+    return "\n".join(lines)
 
 
 def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target: Target,
