@@ -119,23 +119,22 @@ def test_symbolic_batch_defaults_to_one_with_notice(cli, workdir):
     assert len(notes) == 1 and "'x'" in notes[0] and "using 1" in notes[0]
 
 
-def test_is_wrong_rank(cli, workdir):
+# Options that are wrong for a valid model: (id, extra args, words the error must contain).
+OPTION_ERRORS = [
+    ("is_wrong_rank", ["--target", "host", "-is", "1,3,8"], ["-is", "rank 3", "rank 4", "'x'"]),
+    ("is_not_numbers", ["--target", "host", "-is", "1 three 8 8"], ["-is", "integers"]),
+    ("unknown_target", ["--target", "c910x"], ["unknown target 'c910x'", "c906", "c908"]),
+    ("unknown_output_name", ["--target", "host", "-on", "missing_tensor"], ["missing_tensor"]),
+    ("bad_vlen", ["--target", "rvv", "--vlen", "96"], ["--vlen 96", "128"]),
+    ("fixed_vlen", ["--target", "c906", "--vlen", "256"], ["--vlen 256", "c906"]),
+]
+
+
+@pytest.mark.parametrize("args,needles", [c[1:] for c in OPTION_ERRORS], ids=[c[0] for c in OPTION_ERRORS])
+def test_bad_option(cli, workdir, args, needles):
     path = _relu_model(workdir / "m.onnx")
-    proc = cli("compile", str(path), "--target", "host", "-o", "out", "-is", "1,3,8", cwd=workdir)
-    _assert_one_line_error(proc, "-is", "rank 3", "rank 4", "'x'")
-    assert not (workdir / "out").exists()
-
-
-def test_is_not_numbers(cli, workdir):
-    path = _relu_model(workdir / "m.onnx")
-    proc = cli("compile", str(path), "--target", "host", "-o", "out", "-is", "1 three 8 8", cwd=workdir)
-    _assert_one_line_error(proc, "-is")
-
-
-def test_unknown_target(cli, workdir):
-    path = _relu_model(workdir / "m.onnx")
-    proc = cli("compile", str(path), "--target", "c910x", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "unknown target 'c910x'", "c906", "c908")
+    proc = cli("compile", str(path), "-o", "out", *args, cwd=workdir)
+    _assert_one_line_error(proc, *needles)
     assert not (workdir / "out").exists()
 
 
@@ -145,18 +144,6 @@ def test_output_dir_is_a_file(cli, workdir):
     proc = cli("compile", str(path), "--target", "c906", "-o", "out", cwd=workdir)
     _assert_one_line_error(proc, "-o out", "not a directory")
     assert (workdir / "out").read_text() == "I am a file"
-
-
-def test_unknown_output_name(cli, workdir):
-    path = _relu_model(workdir / "m.onnx")
-    proc = cli("compile", str(path), "--target", "host", "-o", "out", "-on", "missing_tensor", cwd=workdir)
-    _assert_one_line_error(proc, "missing_tensor")
-
-
-def test_bad_vlen(cli, workdir):
-    path = _relu_model(workdir / "m.onnx")
-    proc = cli("compile", str(path), "--target", "rvv", "--vlen", "96", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "--vlen 96", "128")
 
 
 def test_unknown_option_is_one_line(cli, workdir):
