@@ -311,32 +311,223 @@ def _pad(importer, bb, inputs, attrs, opset):
     return relax.op.nn.pad(inputs[0], width, relax_mode, value)
 
 
+def _spatial_rank_check(importer, inputs, what: str) -> None:
+    rank = len(inputs[0].ty.shape)
+    if rank != 4:
+        layer, op_type = importer.current_node
+        raise HhbcError(f"{op_type} node '{layer}': only 2-D {what} on NCHW (4-D) inputs is supported, "
+                        f"not rank {rank}")
+
+
+def _explicit_pads(attrs, in_shape, kernel):
+    """attrs with auto_pad=SAME_UPPER/SAME_LOWER resolved to explicit pads.
+
+    ONNX: output = ceil(input / stride) for both; the odd pixel of padding goes
+    after (UPPER) or before (LOWER). TVM's pool converter gets SAME_LOWER wrong
+    (floor(input / stride)), so hhbc resolves it for Conv and the pools alike.
+    """
+    auto_pad = _str_attr(attrs, "auto_pad", "NOTSET")
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        return attrs
+    strides = list(attrs.get("strides", [1] * len(in_shape)))
+    dilations = list(attrs.get("dilations", [1] * len(in_shape)))
+    before, after = [], []
+    for size, k, s, d in zip(in_shape, kernel, strides, dilations):
+        out = -(-size // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+        small, big = total // 2, total - total // 2
+        before.append(small if auto_pad == "SAME_UPPER" else big)
+        after.append(big if auto_pad == "SAME_UPPER" else small)
+    attrs = dict(attrs)
+    attrs["pads"] = tuple(before + after)
+    attrs.pop("auto_pad")
+    return attrs
+
+
 def _conv(importer, bb, inputs, attrs, opset):
     """Resolve auto_pad=SAME_* to explicit pads so Conv stays one relax.nn.conv2d."""
     from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 
-    auto_pad = attrs.get("auto_pad", b"NOTSET")
-    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        in_shape = [int(d) for d in inputs[0].ty.shape][2:]
-        kernel = list(attrs.get("kernel_shape") or [int(d) for d in inputs[1].ty.shape][2:])
-        strides = list(attrs.get("strides", [1] * len(in_shape)))
-        dilations = list(attrs.get("dilations", [1] * len(in_shape)))
-        before, after = [], []
-        for size, k, s, d in zip(in_shape, kernel, strides, dilations):
-            out = -(-size // s)
-            total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-            small, big = total // 2, total - total // 2
-            before.append(small if auto_pad == "SAME_UPPER" else big)
-            after.append(big if auto_pad == "SAME_UPPER" else small)
-        attrs = dict(attrs)
-        attrs["pads"] = tuple(before + after)
-        attrs.pop("auto_pad")
+    _spatial_rank_check(importer, inputs, "convolution")
+    in_shape = [int(d) for d in inputs[0].ty.shape][2:]
+    kernel = list(attrs.get("kernel_shape") or [int(d) for d in inputs[1].ty.shape][2:])
+    attrs = _explicit_pads(attrs, in_shape, kernel)
     converter = tvm_onnx._get_convert_map()["Conv"].get_converter(opset)
     return converter(bb, inputs, attrs, [importer._nodes, importer._params])
 
 
-_OVERRIDES = {"Clip": _clip, "Pad": _pad, "Conv": _conv}
+def _pool(importer, bb, inputs, attrs, opset):
+    """MaxPool/AveragePool: 2-D only, no Indices output, SAME_* pads resolved here."""
+    from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
+
+    layer, op_type = importer.current_node
+    _spatial_rank_check(importer, inputs, "pooling")
+    if attrs["tvm_custom"]["num_outputs"] > 1:
+        raise HhbcError(f"{op_type} node '{layer}': the Indices output is not supported")
+    if int(attrs.get("storage_order", 0)) != 0:
+        raise HhbcError(f"{op_type} node '{layer}': storage_order=1 is not supported")
+    in_shape = [int(d) for d in inputs[0].ty.shape][2:]
+    attrs = _explicit_pads(attrs, in_shape, list(attrs["kernel_shape"]))
+    converter = tvm_onnx._get_convert_map()[op_type].get_converter(opset)
+    return converter(bb, inputs, attrs, [importer._nodes, importer._params])
+
+
+def _prelu(importer, bb, inputs, attrs, opset):
+    """PRelu whose slope varies along more than one axis -> relu(x) + slope * min(x, 0).
+
+    TVM lowers it to where(less(x, 0), ...), which has no kernel; a slope along one
+    axis (or a scalar) stays one relax.nn.prelu.
+    """
+    from tvm import relax
+    from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
+
+    x, slope = inputs[0], inputs[1]
+    slope_shape = [int(d) for d in slope.ty.shape]
+    if sum(d != 1 for d in slope_shape) <= 1:
+        converter = tvm_onnx._get_convert_map()["PRelu"].get_converter(opset)
+        return converter(bb, inputs, attrs, [importer._nodes, importer._params])
+    zero = relax.const(0.0, x.ty.dtype)
+    negative = bb.normalize(relax.op.multiply(slope, bb.normalize(relax.op.minimum(x, zero))))
+    return relax.op.add(bb.normalize(relax.op.nn.relu(x)), negative)
+
+
+def _pow(importer, bb, inputs, attrs, opset):
+    """Pow with an integer exponent (ONNX allows it; TVM wants one dtype): a float constant."""
+    from tvm import relax
+
+    base, exponent = inputs
+    if str(exponent.ty.dtype) != str(base.ty.dtype):
+        value = _const_value(exponent)
+        if value is None:
+            raise HhbcError(f"Pow node '{importer.current_node[0]}': a non-float exponent must be constant")
+        exponent = relax.const(value.astype(str(base.ty.dtype)))
+    return relax.op.power(base, exponent)
+
+
+def _str_attr(attrs, key: str, default: str) -> str:
+    value = attrs.get(key, default)
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _variadic(binary_op: str, mean: bool = False):
+    """Max/Min/Sum/Mean of any number of inputs -> a chain of broadcasting binary ops.
+
+    TVM broadcasts every input to the full shape and stacks them, which needs
+    a 5-D stack and a reduction no kernel wants; the chain is what users wrote.
+    """
+
+    def convert(importer, bb, inputs, attrs, opset):
+        from tvm import relax
+
+        args = [a for a in inputs if a is not None]
+        op = getattr(relax.op, binary_op)
+        out = args[0]
+        for arg in args[1:]:
+            out = bb.normalize(op(out, arg))
+        if mean and len(args) > 1:
+            out = relax.op.divide(out, relax.const(float(len(args)), out.ty.dtype))
+        return out
+
+    return convert
+
+
+def _dropout(importer, bb, inputs, attrs, opset):
+    """Inference Dropout is the identity (TVM keeps a training-mode op with a tuple output)."""
+    if attrs["tvm_custom"]["num_outputs"] > 1:
+        raise HhbcError(f"Dropout node '{importer.current_node[0]}': the mask output is not supported")
+    return inputs[0]
+
+
+def _resize(importer, bb, inputs, attrs, opset):
+    """Resize (all opsets) and Upsample -> one relax.image.resize2d with ONNX's exact semantics.
+
+    Unlike TVM's converter this reads Resize-10 / Upsample scales, honours the
+    opset < 11 'simple' nearest rounding, and keeps a scale the output size does
+    not imply (e.g. 0.6 on 9 rows: 5 rows, sampled at 1/0.6 spacing) for the
+    resize tables (see hhbc.lower.resize.encode_scales).
+    """
+    from tvm import relax
+
+    from hhbc.lower.resize import encode_scales
+
+    layer = importer.current_node[0]
+    op_type = importer.current_node[1]
+    x = inputs[0]
+    shape = [int(d) for d in x.ty.shape]
+    rank = len(shape)
+    if rank != 4:
+        raise HhbcError(f"{op_type} node '{layer}': only 4-D (NCHW) inputs are supported, not rank {rank}")
+    mode = _str_attr(attrs, "mode", "nearest")
+    method = {"nearest": "nearest_neighbor", "linear": "linear", "bilinear": "linear"}.get(mode)
+    if method is None:
+        raise HhbcError(f"{op_type} node '{layer}': mode '{mode}' is not supported (nearest, linear)")
+
+    def constant(k, what):
+        if len(inputs) <= k or inputs[k] is None:
+            return None
+        value = _const_value(inputs[k])
+        if value is None:
+            raise HhbcError(f"{op_type} node '{layer}': {what} must be constant")
+        return value.reshape(-1) if value.size else None
+
+    scales = sizes = None
+    if op_type == "Upsample" or opset < 11:
+        # Upsample-7 has a 'scales' attribute, Upsample-9 and Resize-10 a scales input.
+        coord = "asymmetric"
+        scales = attrs.get("scales")
+        scales = np.array(scales, np.float32) if scales is not None else constant(1, "scales")
+        rounding = None   # 'simple': decided from the scales below
+    else:
+        coord = _str_attr(attrs, "coordinate_transformation_mode", "half_pixel")
+        rounding = _str_attr(attrs, "nearest_mode", "round_prefer_floor")
+        if coord == "tf_crop_and_resize":
+            raise HhbcError(f"Resize node '{layer}': coordinate mode 'tf_crop_and_resize' is not supported")
+        if _str_attr(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise HhbcError(f"Resize node '{layer}': keep_aspect_ratio_policy other than 'stretch' "
+                            "is not supported")
+        scales, sizes = constant(2, "scales"), constant(3, "sizes")
+        axes = attrs.get("axes")
+        if axes is not None:   # opset 18: scales/sizes name only these axes
+            full_scales, full_sizes = [1.0] * rank, list(shape)
+            for i, axis in enumerate(int(a) % rank for a in axes):
+                if scales is not None:
+                    full_scales[axis] = float(scales[i])
+                if sizes is not None:
+                    full_sizes[axis] = int(sizes[i])
+            scales = np.array(full_scales, np.float32) if scales is not None else None
+            sizes = np.array(full_sizes, np.int64) if sizes is not None else None
+    if (scales is None) == (sizes is None):
+        raise HhbcError(f"{op_type} node '{layer}': exactly one of scales and sizes must be given")
+    if scales is not None:
+        scales = np.asarray(scales, np.float32)
+        # ONNX (and onnxruntime): floor(input_dim * scale), in float32.
+        out = [int(np.floor(np.float32(d) * s)) for d, s in zip(shape, scales)]
+        roi = encode_scales(shape[2:], out[2:], [float(s) for s in scales[2:]])
+    else:
+        out = [int(v) for v in sizes]
+        scales = np.array([o / d for o, d in zip(out, shape)], np.float32)
+        roi = [0.0, 0.0, 0.0, 0.0]   # the scale is out/in
+    if len(out) != rank or out[:2] != shape[:2]:
+        raise HhbcError(f"{op_type} node '{layer}': only H and W may be resized (output {out}, input {shape})")
+    if rounding is None:
+        # onnxruntime's opset < 11 nearest: truncate when upsampling, ceil when downsampling.
+        down = [bool(s < 1) for s in scales[2:]]
+        if method == "nearest_neighbor" and down[0] != down[1]:
+            raise HhbcError(f"{op_type} node '{layer}': nearest resize that upsamples one axis and "
+                            "downsamples the other is not supported before opset 11")
+        rounding = "ceil" if down[0] else "floor"
+    if method == "linear":
+        rounding = ""
+    return relax.op.image.resize2d(x, relax.ShapeExpr(out[2:]), roi, "NCHW", method, coord, rounding)
+
+
+_OVERRIDES = {
+    "Clip": _clip, "Pad": _pad, "Conv": _conv, "Dropout": _dropout, "PRelu": _prelu, "Pow": _pow,
+    "MaxPool": _pool, "AveragePool": _pool,
+    "Resize": _resize, "Upsample": _resize,
+    "Max": _variadic("maximum"), "Min": _variadic("minimum"), "Sum": _variadic("add"),
+    "Mean": _variadic("add", mean=True),
+}
 _importer_class = None
 
 

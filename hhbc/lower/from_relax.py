@@ -291,25 +291,46 @@ def h_conv2d(lw, var, call):
     return _conv_node(lw, var, call, None, _act())
 
 
+def _broadcast_to(lw: _Lowering, t: Tensor, src_shape, shape, name: str) -> Tensor:
+    """t, read as src_shape, broadcast (numpy rules) to `shape`.
+
+    A constant is broadcast now; an activation by a strided copy: a transpose
+    node whose broadcast axes have input stride 0.
+    """
+    shape = tuple(shape)
+    if t.kind == "const":
+        return lw.const(np.broadcast_to(t.data.reshape(src_shape), shape).copy(), name)
+    out = Tensor(name, shape, t.dtype)
+    params = {"ndim": len(shape), "out_dim": list(shape), "in_stride": broadcast_strides(src_shape, shape)}
+    lw.nodes.append(Node("transpose", [t], out, params, {}, lw.layer))
+    return out
+
+
 def h_matmul(lw, var, call):
     a, b = call.args
-    if isinstance(b, tvm.ir.GenericConst):
+    if isinstance(b, tvm.ir.GenericConst) and len(_shape(b)) == 2:
         return _dense_node(lw, var, call, None, _act())
     ta, tb = lw.tensor(a), lw.tensor(b)
-    out_shape = _shape(var)
-    if len(ta.shape) < 2 or len(tb.shape) < 2:
-        raise HhbcError(f"layer '{lw.layer}': matmul of vectors is not supported")
-    m, k = ta.shape[-2:]
-    n = tb.shape[-1]
-    batch = int(np.prod(out_shape[:-2], dtype=np.int64)) if len(out_shape) > 2 else 1
-    a_batch = int(np.prod(ta.shape[:-2], dtype=np.int64)) if len(ta.shape) > 2 else 1
-    b_batch = int(np.prod(tb.shape[:-2], dtype=np.int64)) if len(tb.shape) > 2 else 1
-    for side, count in (("left", a_batch), ("right", b_batch)):
-        if count not in (1, batch):
-            raise HhbcError(f"layer '{lw.layer}': matmul broadcasting of the {side} batch dims is not supported")
-    params = {"batch": batch, "m": m, "n": n, "k": k,
-              "a_batch_stride": m * k if a_batch == batch and batch > 1 else 0,
-              "b_batch_stride": k * n if b_batch == batch and batch > 1 else 0}
+    # numpy matmul: a 1-D operand is a row (left) or a column (right) vector.
+    a_shape = (1,) + ta.shape if len(ta.shape) == 1 else ta.shape
+    b_shape = tb.shape + (1,) if len(tb.shape) == 1 else tb.shape
+    m, k = a_shape[-2:]
+    n = b_shape[-1]
+    batch_shape = tuple(np.broadcast_shapes(a_shape[:-2], b_shape[:-2]))
+    batch = int(np.prod(batch_shape, dtype=np.int64))
+
+    def operand(t, shape, rows, cols, side):
+        """The operand as a [batch or 1][rows][cols] buffer, and its batch stride."""
+        if int(np.prod(shape[:-2], dtype=np.int64)) == 1:
+            return t, 0
+        if tuple(shape[:-2]) != batch_shape:
+            full = batch_shape + (rows, cols)
+            t = _broadcast_to(lw, t, shape, full, f"{var.name}.{side}")
+        return t, rows * cols
+
+    ta, a_stride = operand(ta, a_shape, m, k, "a")
+    tb, b_stride = operand(tb, b_shape, k, n, "b")
+    params = {"batch": batch, "m": m, "n": n, "k": k, "a_batch_stride": a_stride, "b_batch_stride": b_stride}
     return lw.emit("matmul", var, [ta, tb], params, macs=batch * m * n * k)
 
 

@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from hhbc.errors import HhbcError
 
 
+F32 = np.float32
+
+
 def _source_coord(mode: str, layer: str):
+    """Output -> input coordinate, in float32 as onnxruntime computes it (so that
+    nearest rounding agrees even where a coordinate lands within 1 ulp of an integer).
+
+    `scale` is the scale the model gave, or None when the sizes define it (out/in).
+    """
+    half = F32(0.5)
+
     def half_pixel(x, scale, n_in, n_out):
-        return (x + 0.5) / scale - 0.5
+        return (x + half) / scale - half
 
     def pytorch_half_pixel(x, scale, n_in, n_out):
-        return (x + 0.5) / scale - 0.5 if n_out > 1 else 0.0
+        return (x + half) / scale - half if n_out > 1 else F32(0.0)
 
     def align_corners(x, scale, n_in, n_out):
-        return 0.0 if n_out == 1 else x * (n_in - 1) / (n_out - 1)
+        return F32(0.0) if n_out == 1 else x * F32(n_in - 1) / F32(n_out - 1)
 
     def asymmetric(x, scale, n_in, n_out):
-        return x / scale
+        # onnxruntime: x / scale for a given scale; x * in / out when sizes imply it.
+        return x / scale if scale is not None else x * F32(n_in) / F32(n_out)
 
     def tf_half_pixel_for_nn(x, scale, n_in, n_out):
-        return (x + 0.5) / scale
+        return (x + half) / scale
 
     table = {"half_pixel": half_pixel, "pytorch_half_pixel": pytorch_half_pixel,
              "align_corners": align_corners, "asymmetric": asymmetric,
@@ -43,9 +55,36 @@ _ROUNDING = {
 }
 
 
-def _axis_tables(method: str, coord, rounding, n_in: int, n_out: int):
-    scale = n_out / n_in
-    src = [coord(float(o), scale, n_in, n_out) for o in range(n_out)]
+def encode_scales(in_hw, out_hw, scales) -> list[float]:
+    """The roi attribute of a relax.image.resize2d that samples at 1/scale spacing.
+
+    ONNX Resize with a `scales` input maps output to input coordinates with the
+    given scale, which differs from out/in when in * scale is not an integer
+    (and, for float32 rounding, when the scale is not exactly out/in).
+    relax.image.resize2d has no scale attribute, but ignores `roi` unless the
+    coordinate mode is tf_crop_and_resize (which hhbc does not support), so the
+    frontend keeps such a scale there as [0, 0, scale_h, scale_w]. When the scales
+    are out/in, roi stays all zeros, the standard Relax form.
+    """
+    if all(Fraction(float(F32(s))) == Fraction(o, i) for i, o, s in zip(in_hw, out_hw, scales)):
+        return [0.0, 0.0, 0.0, 0.0]
+    return [0.0, 0.0, float(F32(scales[0])), float(F32(scales[1]))]
+
+
+def _decode_scales(attrs) -> list[float | None]:
+    """The scales encode_scales kept, or [None, None]: out/in."""
+    roi = [float(v) for v in attrs.roi] if attrs.roi is not None else []
+    if len(roi) == 4 and roi[0] == 0.0 and roi[1] == 0.0 and roi[2] > 0.0 and roi[3] > 0.0:
+        return roi[2:]
+    return [None, None]
+
+
+def _axis_tables(method: str, coord, rounding, n_in: int, n_out: int, scale: float | None):
+    if scale is not None:
+        scale = F32(scale)
+    elif coord.__name__ != "asymmetric":
+        scale = F32(n_out) / F32(n_in)
+    src = [float(coord(F32(o), scale, n_in, n_out)) for o in range(n_out)]
     if method == "nearest_neighbor":
         i0 = [min(max(int(rounding(v)), 0), n_in - 1) for v in src]
         return np.array(i0, np.int32), None, None
@@ -66,8 +105,9 @@ def resize_tables(layer: str, attrs, in_hw, out_hw) -> tuple[dict[str, np.ndarra
     if rounding_name not in _ROUNDING:
         raise HhbcError(f"layer '{layer}': resize rounding '{rounding_name}' is not supported")
     rounding = _ROUNDING[rounding_name]
-    y0, y1, wy = _axis_tables(method, coord, rounding, in_hw[0], out_hw[0])
-    x0, x1, wx = _axis_tables(method, coord, rounding, in_hw[1], out_hw[1])
+    scale_h, scale_w = _decode_scales(attrs)
+    y0, y1, wy = _axis_tables(method, coord, rounding, in_hw[0], out_hw[0], scale_h)
+    x0, x1, wx = _axis_tables(method, coord, rounding, in_hw[1], out_hw[1], scale_w)
     if method == "nearest_neighbor":
         return {"y0": y0, "x0": x0}, "nearest"
     return {"y0": y0, "y1": y1, "x0": x0, "x1": x1, "wy": wy, "wx": wx}, "bilinear"

@@ -11,11 +11,15 @@ from tvm import relax
 
 from hhbc.optimize.fusion import fusion_patterns
 from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, MergeReshapes,
-                                    SimplifyTranspose)
+                                    SimplifyTranspose, SpatialOpsToNHWC)
 
 # Target layouts: activations NHWC, conv weights OHWI (DESIGN: one layout for kernels).
+# Pools follow their input's layout (TVM's ConvertLayout refuses a desired layout for
+# them); resize2d takes one. Whatever spatial op stays NCHW (e.g. a model starting
+# with a pool) is converted by SpatialOpsToNHWC.
 NHWC_LAYOUTS = {
     "relax.nn.conv2d": ["NHWC", "OHWI"],
+    "relax.image.resize2d": ["NHWC"],
 }
 
 
@@ -26,7 +30,8 @@ def _stages() -> list[tuple[str, Callable[[], tvm.ir.transform.Pass]]]:
         ("batchnorm folding", lambda: tvm.ir.transform.Sequential(
             [t.FoldBatchnormToConv2D(), FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()])),
         ("NHWC layout", lambda: tvm.ir.transform.Sequential(
-            [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), t.FoldConstant(), ClipFromMinMax()])),
+            [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), SpatialOpsToNHWC(), t.FoldConstant(),
+             ClipFromMinMax()])),
         ("zero-copy reshapes", lambda: tvm.ir.transform.Sequential(
             [SimplifyTranspose(), t.RemoveRedundantReshape(), MergeReshapes(), t.CanonicalizeBindings()])),
         ("dead code elimination", lambda: t.DeadCodeElimination()),

@@ -98,9 +98,10 @@ class SimplifyTranspose:
         single = is_op("relax.permute_dims")(wildcard())
 
         def to_reshape(expr, matches):
-            src = expr.args[0]
-            if _is_unit_dim_move(_shape(src), _axes(expr)):
-                return relax.op.reshape(src, _shape(expr))
+            call = matches[single]   # `expr` may be the var bound to the call
+            src = call.args[0]
+            if _is_unit_dim_move(_shape(src), _axes(call)):
+                return relax.op.reshape(src, _shape(call))
             return expr
 
         return rewrite_call(single, to_reshape, func)
@@ -129,7 +130,7 @@ class MergeReshapes:
         single = is_op("relax.reshape")(wildcard(), wildcard())
 
         def drop(expr, matches):
-            src = expr.args[0]
+            src = matches[single].args[0]
             return src if _shape(src) == _shape(expr) else expr
 
         return rewrite_call(single, drop, func)
@@ -148,10 +149,11 @@ class ClipToMinMax:
         pattern = is_op("relax.clip")(wildcard(), wildcard(), wildcard())
 
         def rewrite(expr, matches):
-            dtype = expr.ty.dtype
-            lo = float(expr.args[1].value)
-            hi = float(expr.args[2].value)
-            x = relax.op.maximum(expr.args[0], relax.const(lo, dtype))
+            call = matches[pattern]
+            dtype = call.ty.dtype
+            lo = float(call.args[1].value)
+            hi = float(call.args[2].value)
+            x = relax.op.maximum(call.args[0], relax.const(lo, dtype))
             return relax.op.minimum(x, relax.const(hi, dtype))
 
         return rewrite_call(pattern, rewrite, func)
@@ -170,5 +172,59 @@ class ClipFromMinMax:
             if lo_v.size != 1 or hi_v.size != 1 or _shape(expr) != _shape(matches[x]):
                 return expr
             return relax.op.clip(matches[x], float(lo_v.reshape(-1)[0]), float(hi_v.reshape(-1)[0]))
+
+        return rewrite_call(pattern, rewrite, func)
+
+
+_TO_NHWC, _TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+
+
+def _nhwc_twin(call: relax.Call, data: relax.Expr) -> relax.Expr | None:
+    """The NHWC version of an NCHW spatial op, reading the NHWC tensor `data`."""
+    a = call.attrs
+    name = call.op.name
+    if name in ("relax.nn.max_pool2d", "relax.nn.avg_pool2d"):
+        make = relax.op.nn.max_pool2d if name == "relax.nn.max_pool2d" else relax.op.nn.avg_pool2d
+        return make(data, [int(v) for v in a.pool_size], [int(v) for v in a.strides],
+                    [int(v) for v in a.padding], [int(v) for v in a.dilation], bool(a.ceil_mode),
+                    bool(a.count_include_pad), layout="NHWC", out_layout="NHWC")
+    if name == "relax.nn.adaptive_avg_pool2d":
+        size = None if a.output_size is None else [int(v) for v in a.output_size]
+        return relax.op.nn.adaptive_avg_pool2d(data, size, layout="NHWC", out_layout="NHWC")
+    if name == "relax.image.resize2d":
+        return relax.op.image.resize2d(
+            data, call.args[1], [float(v) for v in a.roi], "NHWC", str(a.method),
+            str(a.coordinate_transformation_mode), str(a.rounding_method), float(a.cubic_alpha),
+            int(a.cubic_exclude), float(a.extrapolation_value), a.out_dtype or None)
+    return None
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.SpatialOpsToNHWC")
+class SpatialOpsToNHWC:
+    """pool2d / resize2d still in NCHW -> transpose, the op in NHWC, transpose back.
+
+    ConvertLayout converts these ops only when their input is NHWC already (after a
+    conv); a model that starts with a pool or a resize keeps them NCHW, and the
+    kernels are NHWC only. The transposes this adds cancel against the ones
+    ConvertLayout put around the neighbouring convs (SimplifyTranspose).
+    """
+
+    OPS = ("relax.nn.max_pool2d", "relax.nn.avg_pool2d", "relax.nn.adaptive_avg_pool2d",
+           "relax.image.resize2d")
+
+    def transform_function(self, func, mod, ctx):
+        pattern = None
+        for name in self.OPS:
+            p = is_op(name)(wildcard()) if name != "relax.image.resize2d" else is_op(name)(wildcard(), wildcard())
+            pattern = p if pattern is None else pattern | p
+
+        def rewrite(expr, matches):
+            call = matches[pattern]
+            layout = str(call.attrs.layout)
+            out_layout = str(getattr(call.attrs, "out_layout", layout) or layout)
+            if layout != "NCHW" or out_layout != "NCHW":
+                return expr
+            twin = _nhwc_twin(call, relax.op.permute_dims(call.args[0], _TO_NHWC))
+            return expr if twin is None else relax.op.permute_dims(twin, _TO_NCHW)
 
         return rewrite_call(pattern, rewrite, func)
