@@ -149,6 +149,9 @@ def _with_static_inputs(model: onnx.ModelProto, infos: list[TensorInfo]) -> onnx
 
 
 # ---------------------------------------------------------------- simplification
+ORT_MAX_IR_VERSION = 10   # accepted by every onnxruntime hhbc supports
+
+
 def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) -> onnx.ModelProto:
     """Fold shape arithmetic and constants with onnxsim now that shapes are static.
 
@@ -156,9 +159,14 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
     """
     import onnxsim
 
+    # onnxsim evaluates constants with onnxruntime, which rejects IR versions newer
+    # than it knows (onnx.helper writes the newest); the graph itself is unaffected.
+    # It also annotates the model it is given, so it gets a copy.
+    candidate = onnx.ModelProto.FromString(model.SerializeToString())
+    candidate.ir_version = min(candidate.ir_version, ORT_MAX_IR_VERSION)
     try:
         with _quiet():
-            simplified, ok = onnxsim.simplify(model, overwrite_input_shapes=shapes, skip_fuse_bn=True)
+            simplified, ok = onnxsim.simplify(candidate, overwrite_input_shapes=shapes, skip_fuse_bn=True)
     except Exception as err:
         print(f"hhbc: note: {path.name}: onnxsim could not simplify the model "
               f"({_first_line(err)}); importing it as it is", file=sys.stderr)
@@ -568,7 +576,7 @@ def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: lis
             if "IR version" not in str(err):
                 raise HhbcError(f"onnxruntime cannot load the model: {_first_line(err)}") from None
             patched = onnx.ModelProto.FromString(blob)
-            patched.ir_version = min(patched.ir_version, 10)
+            patched.ir_version = min(patched.ir_version, ORT_MAX_IR_VERSION)
             sess = ort.InferenceSession(patched.SerializeToString(), opts,
                                         providers=["CPUExecutionProvider"])
         feed = {i.name: np.asarray(a, dtype=i.dtype).reshape(i.shape) for i, a in zip(inputs, arrays)}
