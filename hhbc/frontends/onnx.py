@@ -28,6 +28,7 @@ import onnx
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, TensorInfo
 from hhbc.frontends.shapes import resolve_shape
+from hhbc.layers import emit_stamped
 
 # ONNX ops whose Relax lowering hhbc's kernels cover (after simplification).
 SUPPORTED_OPS = frozenset({
@@ -234,9 +235,15 @@ def _make_importer_class():
             if override is not None:
                 sym = override(self, self.bb, inputs, attrs, opset)
             else:
-                sym = super()._convert_operator(op_name, inputs, attrs, opset)
+                # As TVM's _convert_operator, but stamping the converter's expression
+                # before normalizing binds its nested calls (which would lose spans).
+                convert_map = tvm_onnx._get_convert_map()
+                if op_name not in convert_map:
+                    raise NotImplementedError(f"Operator {op_name} not implemented.")
+                converter = convert_map[op_name].get_converter(opset)
+                sym = converter(self.bb, inputs, attrs, [self._nodes, self._params])
             if isinstance(sym, relax.Expr):
-                sym = self.bb.normalize(sym)
+                sym = self.bb.normalize(emit_stamped(self.bb, sym, layer or op_name))
             if isinstance(sym, relax.Call) and isinstance(sym.ty, relax.TensorType):
                 hint = self._layer_hint(layer or op_name)
                 sym = self.bb.emit(sym, name_hint=hint)

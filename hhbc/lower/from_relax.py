@@ -15,6 +15,7 @@ from tvm import relax
 
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
+from hhbc.layers import layer_of, layers_in
 from hhbc.lower.graph import KernelGraph, Node, Tensor
 
 MAX_DIMS = 6
@@ -26,7 +27,8 @@ class _Lowering:
         self.mod = mod
         self.values: dict[relax.Var, object] = {}   # Var -> Tensor | tuple
         self.nodes: list[Node] = []
-        self.layer = ""
+        self.layer = ""          # the layer(s) being lowered, for comments and errors
+        self.tensor_name = ""    # what to call its output: the last layer of a fused group
 
     # -- tensors -----------------------------------------------------------------
     def tensor(self, expr: relax.Expr) -> Tensor:
@@ -54,15 +56,19 @@ class _Lowering:
             raise HhbcError(f"layer '{self.layer}': {dtype} tensors are not supported yet (float32 only)")
         if len(shape) > MAX_DIMS:
             raise HhbcError(f"layer '{self.layer}': rank {len(shape)} exceeds {MAX_DIMS}")
-        return Tensor(var.name, shape, dtype)
+        return Tensor(self.tensor_name or var.name, shape, dtype)
 
     def emit(self, op: str, var: relax.Var, inputs: list[Tensor], params: dict,
              consts: dict[str, Tensor] | None = None, macs: int = 0) -> Tensor:
         out = self.new_output(var)
+        layer = self.layer
+        if not self.tensor_name and inputs:   # an op hhbc or TVM added, e.g. a layout change
+            out.name = f"{inputs[0].name} as {'x'.join(map(str, out.shape))}"
+            layer = f"(added) {op} of {inputs[0].name}"
         for key, t in (consts or {}).items():
             if t.kind == "const":
-                t.name = f"{var.name}.{key}"
-        self.nodes.append(Node(op, inputs, out, params, consts or {}, self.layer, macs))
+                t.name = f"{self.tensor_name or var.name}.{key}"
+        self.nodes.append(Node(op, inputs, out, params, consts or {}, layer, macs))
         return out
 
     def alias(self, var: relax.Var, src: Tensor) -> Tensor:
@@ -70,6 +76,8 @@ class _Lowering:
         if src.kind == "const":
             return self.const(src.data.reshape(out.shape), var.name)
         out.alias_of = src
+        if not self.tensor_name:   # a view hhbc made (layout change), named after its source
+            out.name = f"{src.name} as {'x'.join(map(str, out.shape))}"
         return out
 
     # -- walk --------------------------------------------------------------------
@@ -106,7 +114,9 @@ class _Lowering:
 
     def lower_binding(self, binding) -> None:
         var = binding.var
-        self.layer = self.model.layer_names.get(var.name, var.name)
+        layer = layer_of(binding.value)
+        self.layer = layer or var.name
+        self.tensor_name = layer or ""
         self.values[var] = self.lower_value(binding.value, var)
 
     def lower_value(self, value, var: relax.Var | None = None):
@@ -249,15 +259,14 @@ def _bias_of(call: relax.Call, rank_out: int) -> np.ndarray:
 def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> Tensor:
     """Composite functions from optimize/fusion.py: one kernel node each."""
     calls = {}
-    names = []
     for block in fn.body.blocks:
         for b in block.bindings:
             if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op):
                 calls.setdefault(b.value.op.name, b.value)
-            if b.var.name in lw.model.layer_names:
-                names.append(lw.model.layer_names[b.var.name])
+    names = layers_in(fn)
     if names:
-        lw.layer = " + ".join(dict.fromkeys(names))
+        lw.layer = " + ".join(names)
+        lw.tensor_name = names[-1]
     # Map the composite's parameters back to the caller's tensors.
     for param, arg in zip(fn.params, args):
         lw.values[param] = lw.tensor(arg)

@@ -9,6 +9,7 @@ from typing import Callable
 import tvm
 from tvm import relax
 
+from hhbc.layers import keeping_layers
 from hhbc.optimize.fusion import fusion_patterns
 from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, MergeReshapes,
                                     SimplifyTranspose, SpatialOpsToNHWC)
@@ -23,20 +24,21 @@ NHWC_LAYOUTS = {
 }
 
 
-def _stages() -> list[tuple[str, Callable[[], tvm.ir.transform.Pass]]]:
+def _stages() -> list[tuple[str, list[tvm.ir.transform.Pass]]]:
     t = relax.transform
     return [
-        ("constant folding", lambda: t.FoldConstant()),
-        ("batchnorm folding", lambda: tvm.ir.transform.Sequential(
-            [t.FoldBatchnormToConv2D(), FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()])),
-        ("NHWC layout", lambda: tvm.ir.transform.Sequential(
-            [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), SpatialOpsToNHWC(), t.FoldConstant(),
-             ClipFromMinMax()])),
-        ("zero-copy reshapes", lambda: tvm.ir.transform.Sequential(
-            [SimplifyTranspose(), t.RemoveRedundantReshape(), MergeReshapes(), t.CanonicalizeBindings()])),
-        ("dead code elimination", lambda: t.DeadCodeElimination()),
-        ("fusion", lambda: t.FuseOpsByPattern(fusion_patterns(), bind_constants=True)),
+        ("constant folding", [t.FoldConstant()]),
+        ("batchnorm folding", [FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()]),
+        ("NHWC layout", [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), SpatialOpsToNHWC(), t.FoldConstant(),
+                         ClipFromMinMax()]),
+        ("zero-copy reshapes", [SimplifyTranspose(), t.RemoveRedundantReshape(), MergeReshapes(),
+                                t.CanonicalizeBindings()]),
+        ("dead code elimination", [t.DeadCodeElimination()]),
     ]
+
+
+def _fusion() -> tvm.ir.transform.Pass:
+    return relax.transform.FuseOpsByPattern(fusion_patterns(), bind_constants=True)
 
 
 def op_counts(mod: tvm.IRModule) -> Counter:
@@ -64,11 +66,13 @@ def optimize(mod: tvm.IRModule, verbose: bool = False) -> tvm.IRModule:
     """Run every stage; with verbose, print the op census after each."""
     if verbose:
         _report("imported", op_counts(mod))
-    for name, make_pass in _stages():
-        with tvm.transform.PassContext(opt_level=3):
-            mod = make_pass()(mod)
-        if verbose:
-            _report(name, op_counts(mod))
+    with tvm.transform.PassContext(opt_level=3):
+        for name, passes in [*_stages(), ("fusion", [])]:
+            # Every graph pass keeps layer names (spans); fusion keeps them by itself.
+            seq = [keeping_layers(p, align=p.info.name == "ConvertLayout") for p in passes] or [_fusion()]
+            mod = tvm.ir.transform.Sequential(seq)(mod)
+            if verbose:
+                _report(name, op_counts(mod))
     return mod
 
 

@@ -7,6 +7,8 @@ import tvm
 from tvm import relax
 from tvm.relax.dpl import is_const, is_op, is_tuple_get_item, rewrite_call, wildcard
 
+from hhbc.layers import bound_values, inherit
+
 
 def _const(expr) -> np.ndarray:
     return expr.value.numpy()
@@ -59,8 +61,8 @@ class FoldBatchNorm:
                 bias = old.reshape(-1)
             new_bias = (bias * scale + shift).reshape(bias_shape).astype(np.float32)
             new_call = relax.Call(call.op, [call.args[0], relax.const(weight.astype(np.float32))],
-                                  call.attrs)
-            return relax.op.add(new_call, relax.const(new_bias))
+                                  call.attrs, span=call.span)
+            return inherit(relax.op.add(new_call, relax.const(new_bias)), bn_call)
 
         return rewrite_call(pattern, rewrite, func)
 
@@ -91,7 +93,7 @@ class SimplifyTranspose:
             src = matches[x]
             if combined == list(range(len(combined))):
                 return src
-            return relax.op.permute_dims(src, combined)
+            return inherit(relax.op.permute_dims(src, combined), matches[outer])
 
         func = rewrite_call(outer, merge, func)
 
@@ -101,7 +103,7 @@ class SimplifyTranspose:
             call = matches[single]   # `expr` may be the var bound to the call
             src = call.args[0]
             if _is_unit_dim_move(_shape(src), _axes(call)):
-                return relax.op.reshape(src, _shape(call))
+                return inherit(relax.op.reshape(src, _shape(call)), call)
             return expr
 
         return rewrite_call(single, to_reshape, func)
@@ -124,7 +126,7 @@ class MergeReshapes:
         outer = is_op("relax.reshape")(inner, wildcard())
 
         def merge(expr, matches):
-            return relax.op.reshape(matches[x], _shape(expr))
+            return inherit(relax.op.reshape(matches[x], _shape(expr)), matches[outer])
 
         func = rewrite_call(outer, merge, func)
         single = is_op("relax.reshape")(wildcard(), wildcard())
@@ -154,7 +156,7 @@ class ClipToMinMax:
             lo = float(call.args[1].value)
             hi = float(call.args[2].value)
             x = relax.op.maximum(call.args[0], relax.const(lo, dtype))
-            return relax.op.minimum(x, relax.const(hi, dtype))
+            return inherit(relax.op.minimum(x, relax.const(hi, dtype)), call)
 
         return rewrite_call(pattern, rewrite, func)
 
@@ -164,14 +166,18 @@ class ClipFromMinMax:
     """minimum(maximum(x, lo), hi) with scalar constants -> clip(x, lo, hi)."""
 
     def transform_function(self, func, mod, ctx):
+        bindings = bound_values(func)
         x, lo, hi = wildcard(), is_const(), is_const()
-        pattern = is_op("relax.minimum")(is_op("relax.maximum")(x, lo), hi)
+        lower = is_op("relax.maximum")(x, lo)
+        pattern = is_op("relax.minimum")(lower, hi)
 
         def rewrite(expr, matches):
             lo_v, hi_v = _const(matches[lo]), _const(matches[hi])
             if lo_v.size != 1 or hi_v.size != 1 or _shape(expr) != _shape(matches[x]):
                 return expr
-            return relax.op.clip(matches[x], float(lo_v.reshape(-1)[0]), float(hi_v.reshape(-1)[0]))
+            clip = relax.op.clip(matches[x], float(lo_v.reshape(-1)[0]), float(hi_v.reshape(-1)[0]))
+            # The outer call of a nested rewrite loses its span when normalized; the inner keeps it.
+            return inherit(clip, matches[lower], bindings)
 
         return rewrite_call(pattern, rewrite, func)
 
@@ -225,6 +231,6 @@ class SpatialOpsToNHWC:
             if layout != "NCHW" or out_layout != "NCHW":
                 return expr
             twin = _nhwc_twin(call, relax.op.permute_dims(call.args[0], _TO_NHWC))
-            return expr if twin is None else relax.op.permute_dims(twin, _TO_NCHW)
+            return expr if twin is None else inherit(relax.op.permute_dims(twin, _TO_NCHW), call)
 
         return rewrite_call(pattern, rewrite, func)
