@@ -63,6 +63,9 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     fmt = detect_format(model_path)
     progress(f"importing {model_path.name} ({fmt})")
     model = load_model(model_path, input_names, input_shapes, output_names)
+    if verbose:
+        ops = ", ".join(f"{op}×{n}" for op, n in sorted(model.source_ops.items(), key=lambda kv: -kv[1]))
+        print(f"hhbc: [{fmt} model] {sum(model.source_ops.values())} nodes: {ops}", file=sys.stderr)
     progress("optimizing the Relax graph")
     mod = optimize(model.mod, verbose=verbose)
     progress("lowering to kernels and planning memory")

@@ -35,8 +35,6 @@ class ImportedModel:
     outputs: list[TensorInfo]
     source: Path
     format: str
-    # Relax binding name -> the layer name in the original model file.
-    layer_names: dict[str, str] = field(default_factory=dict)
     # Op types of the original model, for the verbose report.
     source_ops: dict[str, int] = field(default_factory=dict)
     reference: ReferenceFn | None = None

@@ -13,8 +13,10 @@ hhbc adds what firmware needs on top of TVM's importer:
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import math
+import os
 import re
 import sys
 import warnings
@@ -53,11 +55,10 @@ def load_onnx(path: Path, input_names: Sequence[str] = (), input_shapes: Sequenc
     reference_model = model
     model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)
-    mod, layer_names = _import_relax(model, inputs, path)
+    mod = _import_relax(model, inputs, path)
     outputs = _output_infos(mod, model)
     return ImportedModel(
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="onnx",
-        layer_names=layer_names,
         source_ops=dict(Counter(n.op_type for n in reference_model.graph.node)),
         reference=_reference_fn(reference_model, inputs, outputs),
     )
@@ -191,11 +192,23 @@ def _check_supported(model: onnx.ModelProto, path: Path) -> None:
 
 @contextlib.contextmanager
 def _quiet():
-    """TVM and onnxsim print progress and warnings of their own; hhbc reports once."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
+    """TVM and onnxsim print progress and warnings of their own, from Python and
+    from C++ (straight to file descriptors 1 and 2); hhbc reports once."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as devnull, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            os.dup2(devnull.fileno(), 1)
+            os.dup2(devnull.fileno(), 2)
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
 
 
 # ---------------------------------------------------------------- Relax import
@@ -204,16 +217,20 @@ def _import_relax(model: onnx.ModelProto, inputs: list[TensorInfo], path: Path):
     importer = _HhbcImporter({i.name: list(i.shape) for i in inputs},
                              {i.name: i.dtype for i in inputs},
                              keep_params_in_input=False, sanitize=True)
-    try:
-        with _quiet():
-            mod = importer.from_onnx(model.graph, opset)
-    except HhbcError:
-        raise
-    except Exception as err:
-        where = importer.current_node
-        node = f" at node '{where[0]}' ({where[1]})" if where else ""
-        raise HhbcError(f"{path}: TVM could not import the model{node}: {_first_line(err)}") from None
-    return mod, importer.layer_names
+    with _quiet():
+        try:
+            return importer.from_onnx(model.graph, opset)
+        except HhbcError as err:
+            message = f"{path}: {err}"
+        except Exception as err:
+            where = importer.current_node
+            node = f" at node '{where[0]}' ({where[1]})" if where else ""
+            message = f"{path}: TVM could not import the model{node}: {_first_line(err)}"
+        # The half-built module's BlockBuilder warns when collected; let it do so
+        # here, quietly (only a message survives: tracebacks would keep it alive).
+        del importer
+        gc.collect()
+    raise HhbcError(message)
 
 
 def _make_importer_class():
@@ -225,7 +242,7 @@ def _make_importer_class():
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.layer_names: dict[str, str] = {}
+            self.hints: set[str] = set()   # binding names in use (readable `-v` IR)
             self.current_node: tuple[str, str] | None = None
 
         def _convert_operator(self, op_name, inputs, attrs, opset):
@@ -254,10 +271,10 @@ def _make_importer_class():
             if not base[0].isalpha():
                 base = "l_" + base
             hint, k = base, 1
-            while hint in self.layer_names:
+            while hint in self.hints:
                 k += 1
                 hint = f"{base}_{k}"
-            self.layer_names[hint] = layer
+            self.hints.add(hint)
             return hint
 
     return Importer
