@@ -188,10 +188,6 @@ def _row_major_strides(shape) -> list[int]:
     return strides
 
 
-def _pad_list(values, fill=0) -> list:
-    return list(values) + [fill] * (MAX_DIMS - len(values))
-
-
 def _collapse_for_kernel(shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape if shape else (1,)
 

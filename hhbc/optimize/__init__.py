@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Callable
 
 import tvm
 from tvm import relax

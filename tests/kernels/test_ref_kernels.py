@@ -605,7 +605,7 @@ hhbc_pool2d_f32(&t_x, &t_out, &p);
 def test_pool2d_reference_matches_onnxruntime():
     """The numpy pooling reference (and output-size rule) agrees with onnxruntime."""
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
-    onnx = pytest.importorskip("onnx", reason="onnx not installed")
+    pytest.importorskip("onnx", reason="onnx not installed")
     from onnx import TensorProto, helper
 
     rng = np.random.default_rng(109)
