@@ -12,6 +12,7 @@ import numpy as np
 from hhbc.build import build
 from hhbc.compiler import Compiled, Progress, compile_model
 from hhbc.errors import HhbcError
+from hhbc.frontends import ImportOptions
 from hhbc.profile import COUNTERS, count_instructions
 from hhbc.runner import default_inputs
 from hhbc.targets import Target
@@ -65,8 +66,7 @@ def code_bytes(elf: Path, prefix: str) -> int:
 
 
 def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
-          inputs: Sequence[np.ndarray] | None = None, input_names: Sequence[str] = (),
-          input_shapes: Sequence[tuple[int, ...]] = (), output_names: Sequence[str] = (),
+          inputs: Sequence[np.ndarray] | None = None, options: ImportOptions = ImportOptions(),
           prefix: str = "model", out_dir: str | Path | None = None,
           progress: Progress | None = None) -> BenchResult:
     """Compile with layer markers, run once under the counting plugin, attribute counts."""
@@ -75,8 +75,7 @@ def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
         raise HhbcError(f"hhbc bench counts instructions under QEMU; target '{target.name}' runs natively")
     with tempfile.TemporaryDirectory(prefix="hhbc-bench-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
-        compiled = compile_model(model_path, target, project, prefix=prefix, input_names=input_names,
-                                 input_shapes=input_shapes, output_names=output_names, vlen=vlen,
+        compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
                                  progress=progress)
         progress(f"building for {target.name} with layer markers")
         elf = build(project, target, extra_cflags=PROFILE_FLAG)

@@ -31,6 +31,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="input shapes, ';'-separated, dims by spaces or commas (HHB -is)")
     p.add_argument("-on", "--output-name", dest="output_names",
                    help="output tensor names, ';'-separated (HHB -on)")
+    p.add_argument("--weights", help="Caffe: the .caffemodel (default: beside the .prototxt)")
     p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the graph after each optimization")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -105,18 +106,24 @@ def _cmd_targets() -> int:
     return 0
 
 
+def _import_options(args):
+    from hhbc.frontends import ImportOptions
+    from hhbc.frontends.shapes import parse_shapes, split_names
+
+    return ImportOptions(tuple(split_names(args.input_names)), tuple(parse_shapes(args.input_shapes)),
+                         tuple(split_names(args.output_names)),
+                         Path(args.weights) if args.weights else None)
+
+
 def _compile(args, argv, out_dir: Path):
     from hhbc.compiler import Progress, compile_model
-    from hhbc.frontends.shapes import parse_shapes, split_names
     from hhbc.targets import get_target
 
     target = get_target(args.target)
     progress = Progress(not args.quiet)
     compiled = compile_model(
-        args.model, target, out_dir, prefix=args.name,
-        input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
-        output_names=split_names(args.output_names), vlen=args.vlen, verbose=args.verbose,
-        command="hhbc " + shlex.join(argv), progress=progress)
+        args.model, target, out_dir, options=_import_options(args), prefix=args.name, vlen=args.vlen,
+        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress)
     return target, compiled, progress
 
 
@@ -145,7 +152,6 @@ def _load_inputs(paths: list[str]) -> list[np.ndarray] | None:
 
 def _cmd_run(args, argv) -> int:
     from hhbc.compiler import Progress
-    from hhbc.frontends.shapes import parse_shapes, split_names
     from hhbc.runner import run_and_compare
     from hhbc.targets import get_target
 
@@ -153,9 +159,7 @@ def _cmd_run(args, argv) -> int:
     inputs = _load_inputs(args.input)
     result = run_and_compare(
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
-        input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
-        output_names=split_names(args.output_names), prefix=args.name, seed=args.seed,
-        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet))
+        options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet))
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)
@@ -176,12 +180,10 @@ def _cmd_bench(args) -> int:
 
     from hhbc.bench import bench, format_report
     from hhbc.compiler import Progress
-    from hhbc.frontends.shapes import parse_shapes, split_names
     from hhbc.targets import get_target
 
     result = bench(args.model, get_target(args.target), vlen=args.vlen, inputs=_load_inputs(args.input),
-                   input_names=split_names(args.input_names), input_shapes=parse_shapes(args.input_shapes),
-                   output_names=split_names(args.output_names), prefix=args.name, out_dir=args.output,
+                   options=_import_options(args), prefix=args.name, out_dir=args.output,
                    progress=Progress(not args.quiet))
     print(format_report(result))
     if args.json:

@@ -6,11 +6,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from hhbc.codegen import generate
 from hhbc.errors import HhbcError
-from hhbc.frontends import ImportedModel, detect_format, load_model
+from hhbc.frontends import ImportedModel, ImportOptions, detect_format, load_model
 from hhbc.lower.from_relax import lower
 from hhbc.lower.graph import KernelGraph
 from hhbc.lower.memory import plan_memory
@@ -50,8 +49,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
-                  prefix: str = "model", input_names: Sequence[str] = (),
-                  input_shapes: Sequence[tuple[int, ...]] = (), output_names: Sequence[str] = (),
+                  options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
                   progress: Progress | None = None) -> Compiled:
     """Compile a model file into a firmware C project in out_dir."""
@@ -62,7 +60,7 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     model_path = Path(model_path)
     fmt = detect_format(model_path)
     progress(f"importing {model_path.name} ({fmt})")
-    model = load_model(model_path, input_names, input_shapes, output_names)
+    model = load_model(model_path, options)
     if verbose:
         ops = ", ".join(f"{op}×{n}" for op, n in sorted(model.source_ops.items(), key=lambda kv: -kv[1]))
         print(f"hhbc: [{fmt} model] {sum(model.source_ops.values())} nodes: {ops}", file=sys.stderr)

@@ -14,6 +14,7 @@ from hhbc.compare import Comparison, compare
 from hhbc.compiler import Compiled, Progress, compile_model
 from hhbc.emulate import run_model
 from hhbc.errors import HhbcError
+from hhbc.frontends import ImportOptions
 from hhbc.targets import Target
 
 
@@ -37,16 +38,14 @@ def default_inputs(infos, seed: int = 0) -> list[np.ndarray]:
 
 def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[np.ndarray] | None = None,
                     out_dir: str | Path | None = None, vlen: int | None = None, cc: str | None = None,
-                    input_names: Sequence[str] = (), input_shapes: Sequence[tuple[int, ...]] = (),
-                    output_names: Sequence[str] = (), prefix: str = "model", seed: int = 0,
+                    options: ImportOptions = ImportOptions(), prefix: str = "model", seed: int = 0,
                     verbose: bool = False, command: str = "",
                     progress: Progress | None = None) -> RunResult:
     """Compile and build the model for `target`, run it, and compare with the framework."""
     progress = progress or Progress(False)
     with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
-        compiled = compile_model(model_path, target, project, prefix=prefix, input_names=input_names,
-                                 input_shapes=input_shapes, output_names=output_names, vlen=vlen,
+        compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
                                  verbose=verbose, command=command, progress=progress)
         model = compiled.model
         if inputs is not None and len(inputs) != len(model.inputs):

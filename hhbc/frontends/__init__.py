@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
-
 from hhbc.errors import HhbcError
-from hhbc.frontends.model import ImportedModel, TensorInfo
+from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 
 FORMATS = {".onnx": "onnx"}
 
@@ -23,17 +21,15 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def load_model(path: str | Path, input_names: Sequence[str] = (),
-               input_shapes: Sequence[tuple[int, ...]] = (),
-               output_names: Sequence[str] = ()) -> ImportedModel:
+def load_model(path: str | Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
     """Import any supported model file into Relax with static IO shapes."""
     path = Path(path)
     fmt = detect_format(path)
     if fmt == "onnx":
         from hhbc.frontends.onnx import load_onnx
 
-        return load_onnx(path, input_names, input_shapes, output_names)
+        return load_onnx(path, options)
     raise HhbcError(f"{path}: format '{fmt}' is not supported yet")
 
 
-__all__ = ["ImportedModel", "TensorInfo", "load_model", "detect_format"]
+__all__ = ["ImportedModel", "ImportOptions", "TensorInfo", "load_model", "detect_format"]

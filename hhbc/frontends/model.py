@@ -22,6 +22,16 @@ class TensorInfo:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user tells an importer beyond the file: HHB's -in/-is/-on, and weights."""
+
+    input_names: tuple[str, ...] = ()
+    input_shapes: tuple[tuple[int, ...], ...] = ()
+    output_names: tuple[str, ...] = ()
+    weights: Path | None = None   # Caffe: the .caffemodel, if not beside the .prototxt
+
+
 # Runs the original framework on numpy inputs (in model input order).
 ReferenceFn = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 

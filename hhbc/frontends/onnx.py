@@ -22,13 +22,12 @@ import sys
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnx
 
 from hhbc.errors import HhbcError
-from hhbc.frontends.model import ImportedModel, TensorInfo
+from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.layers import emit_stamped
 
@@ -48,10 +47,10 @@ _ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "
                   onnx.TensorProto.INT32: "int32", onnx.TensorProto.INT64: "int64"}
 
 
-def load_onnx(path: Path, input_names: Sequence[str] = (), input_shapes: Sequence[tuple[int, ...]] = (),
-              output_names: Sequence[str] = ()) -> ImportedModel:
+def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
     model = read_onnx(path)
-    model, inputs = _select_io(model, path, list(input_names), list(input_shapes), list(output_names))
+    model, inputs = _select_io(model, path, list(options.input_names), list(options.input_shapes),
+                               list(options.output_names))
     reference_model = model
     model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)

@@ -8,7 +8,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from hhbc.errors import HhbcError
-from hhbc.frontends import load_model
+from hhbc.frontends import ImportOptions, load_model
 from hhbc.frontends.shapes import parse_shapes, split_names
 from hhbc.runner import run_and_compare
 from hhbc.targets import get_target
@@ -56,14 +56,14 @@ def test_runtime_shape_arithmetic_model_runs(tmp_path, target):
 
 
 def test_is_overrides_symbolic_batch(tmp_path):
-    model = load_model(_torch_style_flatten(tmp_path / "m.onnx"), input_shapes=[(2, 3, 8, 8)])
+    model = load_model(_torch_style_flatten(tmp_path / "m.onnx"), ImportOptions(input_shapes=((2, 3, 8, 8),)))
     assert model.inputs[0].shape == (2, 3, 8, 8)
     assert model.outputs[0].shape == (2, 10)
 
 
 def test_is_cannot_change_a_fixed_dim(tmp_path):
     with pytest.raises(HhbcError, match="dim 1 is fixed to 3"):
-        load_model(_torch_style_flatten(tmp_path / "m.onnx"), input_shapes=[(1, 4, 8, 8)])
+        load_model(_torch_style_flatten(tmp_path / "m.onnx"), ImportOptions(input_shapes=((1, 4, 8, 8),)))
 
 
 def test_parse_shapes_accepts_spaces_commas_and_several_inputs():
@@ -90,9 +90,9 @@ def _two_branch_model(path):
 
 def test_on_selects_and_orders_outputs(tmp_path):
     path = _two_branch_model(tmp_path / "two.onnx")
-    model = load_model(path, output_names=["y2", "y1"])
+    model = load_model(path, ImportOptions(output_names=("y2", "y1")))
     assert [o.name for o in model.outputs] == ["y2", "y1"]
-    result = run_and_compare(path, get_target("host"), output_names=["y2"])
+    result = run_and_compare(path, get_target("host"), options=ImportOptions(output_names=("y2",)))
     assert [c.name for c in result.comparisons] == ["y2"]
     assert result.ok
     np.testing.assert_allclose(result.outputs[0], np.tanh(np.maximum(result.inputs[0], 0)), rtol=1e-6, atol=1e-6)
@@ -100,8 +100,8 @@ def test_on_selects_and_orders_outputs(tmp_path):
 
 def test_in_cuts_the_graph_at_an_inner_tensor(tmp_path):
     path = _two_branch_model(tmp_path / "two.onnx")
-    result = run_and_compare(path, get_target("host"), input_names=["r"], input_shapes=[(1, 8)],
-                             output_names=["y1"])
+    options = ImportOptions(input_names=("r",), input_shapes=((1, 8),), output_names=("y1",))
+    result = run_and_compare(path, get_target("host"), options=options)
     assert [i.name for i in result.compiled.model.inputs] == ["r"]
     assert result.ok
     np.testing.assert_allclose(result.outputs[0], 1 / (1 + np.exp(-result.inputs[0])), rtol=1e-6, atol=1e-6)
@@ -110,4 +110,4 @@ def test_in_cuts_the_graph_at_an_inner_tensor(tmp_path):
 def test_is_count_must_match_inputs(tmp_path):
     path = _two_branch_model(tmp_path / "two.onnx")
     with pytest.raises(HhbcError, match="2 shape"):
-        load_model(path, input_shapes=[(1, 8), (1, 8)])
+        load_model(path, ImportOptions(input_shapes=((1, 8), (1, 8))))
