@@ -10,8 +10,8 @@ from tvm import relax
 
 from hhbc.layers import keeping_layers
 from hhbc.optimize.fusion import fusion_patterns
-from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, MergeReshapes,
-                                    SimplifyTranspose, SpatialOpsToNHWC)
+from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, FoldTransposeIntoDense,
+                                    MergeReshapes, SimplifyTranspose, SpatialOpsToNHWC)
 
 # Target layouts: activations NHWC, conv weights OHWI (DESIGN: one layout for kernels).
 # Pools follow their input's layout (TVM's ConvertLayout refuses a desired layout for
@@ -19,6 +19,7 @@ from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm,
 # with a pool) is converted by SpatialOpsToNHWC.
 NHWC_LAYOUTS = {
     "relax.nn.conv2d": ["NHWC", "OHWI"],
+    "relax.nn.conv2d_transpose": ["NHWC", "IOHW"],   # lowering repacks the weights itself
     "relax.image.resize2d": ["NHWC"],
 }
 
@@ -30,8 +31,8 @@ def _stages() -> list[tuple[str, list[tvm.ir.transform.Pass]]]:
         ("batchnorm folding", [FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()]),
         ("NHWC layout", [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), SpatialOpsToNHWC(), t.FoldConstant(),
                          ClipFromMinMax()]),
-        ("zero-copy reshapes", [SimplifyTranspose(), t.RemoveRedundantReshape(), MergeReshapes(),
-                                t.CanonicalizeBindings()]),
+        ("zero-copy reshapes", [SimplifyTranspose(), FoldTransposeIntoDense(), t.RemoveRedundantReshape(),
+                                MergeReshapes(), t.CanonicalizeBindings()]),
         ("dead code elimination", [t.DeadCodeElimination()]),
     ]
 

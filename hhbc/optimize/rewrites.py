@@ -233,3 +233,37 @@ class SpatialOpsToNHWC:
             return expr if twin is None else inherit(relax.op.permute_dims(twin, _TO_NCHW), call)
 
         return rewrite_call(pattern, rewrite, func)
+
+
+@relax.transform.function_pass(opt_level=0, name="hhbc.FoldTransposeIntoDense")
+class FoldTransposeIntoDense:
+    """matmul(reshape(permute_dims(x, p), [N, K]), W) -> matmul(reshape(x, [N, K]), W').
+
+    A flatten after NHWC layout conversion needs the NCHW element order, so
+    ConvertLayout leaves a transpose in front of it. When a dense layer reads
+    the flattened vector, permuting W's rows instead makes the transpose free.
+    """
+
+    def transform_function(self, func, mod, ctx):
+        bindings = bound_values(func)
+        x, weight = wildcard(), is_const()
+        perm = is_op("relax.permute_dims")(x)
+        flat = is_op("relax.reshape")(perm, wildcard())
+        pattern = is_op("relax.matmul")(flat, weight)
+
+        def rewrite(expr, matches):
+            src, axes = matches[x], _axes(matches[perm])
+            in_shape, flat_shape = _shape(src), _shape(matches[flat])
+            w = _const(matches[weight])
+            if axes[0] != 0 or len(flat_shape) != 2 or flat_shape[0] != in_shape[0] or w.ndim != 2:
+                return expr
+            # Position of each flattened (permuted) element in x's own order.
+            order = np.arange(int(np.prod(in_shape[1:]))).reshape(in_shape[1:])
+            order = order.transpose([a - 1 for a in axes[1:]]).reshape(-1)
+            folded = np.empty_like(w)
+            folded[order] = w
+            flat_x = inherit(relax.op.reshape(src, flat_shape), matches[flat], bindings)
+            call = matches[pattern]
+            return relax.Call(call.op, [flat_x, relax.const(folded)], call.attrs)
+
+        return rewrite_call(pattern, rewrite, func)
