@@ -46,6 +46,10 @@ PARAM_FIELDS: dict[str, list[tuple[str, str]]] = {
     "copy": [],
 }
 PARAM_FIELDS["depthwise_conv2d"] = PARAM_FIELDS["conv2d"]
+PARAM_FIELDS["deconv2d"] = PARAM_FIELDS["conv2d"]
+PARAM_FIELDS["strided_slice"] = [("ndim", "int"), ("out_dim", "ints"), ("in_stride", "ints"), ("offset", "int")]
+PARAM_FIELDS["lrn"] = [("outer", "int"), ("channels", "int"), ("inner", "int"), ("size", "int"),
+                       ("pre_pad", "int"), ("alpha_over_size", "float"), ("k", "float"), ("beta", "float")]
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ REGISTRY: list[KernelImpl] = [
     _ref("binary", "binary"), _ref("unary"), _ref("prelu"), _ref("pool2d"), _ref("reduce"),
     _ref("concat", "list"), _ref("transpose"), _ref("pad"), _ref("softmax"), _ref("resize2d"),
     _ref("copy", "plain"),
+    _ref("deconv2d"), _ref("strided_slice"), _ref("lrn"),
 ]
 
 COMMON_HEADERS = ("include/hhbc_kernels.h", "include/hhbc_act.h")

@@ -11,6 +11,10 @@ protobuf runtime build the classes. Unknown fields are skipped on parse.
     }
     classes = build_messages("mini", schema, enums={"Kind": {"A": 0, "B": 1}})
     blob = classes["Blob"].FromString(data)
+
+An enum named "Message.Enum" is nested in that message, so that its value names
+are scoped to it (proto2 enum values share their enclosing scope: Caffe has a
+MAX both in PoolingParameter.PoolMethod and EltwiseParameter.EltwiseOp).
 """
 
 from __future__ import annotations
@@ -45,12 +49,17 @@ def build_messages(package: str, messages: dict[str, list[Field]],
     """Message classes (and enum descriptors) for a proto2 schema, keyed by name."""
     file = descriptor_pb2.FileDescriptorProto(name=f"hhbc_{package}.proto", package=package, syntax="proto2")
     enums = enums or {}
+    protos = {}
+    for name, fields in messages.items():
+        protos[name] = file.message_type.add(name=name)
+        _add_message(protos[name], package, fields, set(messages), set(enums))
     for name, values in enums.items():
-        enum = file.enum_type.add(name=name)
+        parent, _, short = name.rpartition(".")
+        if parent and parent not in protos:
+            raise ValueError(f"enum {name!r}: no message {parent!r} to nest it in")
+        enum = (protos[parent].enum_type if parent else file.enum_type).add(name=short)
         for value_name, number in values.items():
             enum.value.add(name=value_name, number=number)
-    for name, fields in messages.items():
-        _add_message(file.message_type.add(name=name), package, fields, set(messages), set(enums))
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
     classes: dict[str, Any] = {}

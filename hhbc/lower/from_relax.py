@@ -241,6 +241,35 @@ def _dense_node(lw: _Lowering, var, call: relax.Call, bias: np.ndarray | None, a
     return lw.emit("dense", var, [data], params, consts, m * n * k)
 
 
+def _deconv_node(lw: _Lowering, var, call: relax.Call, bias: np.ndarray | None, act: dict) -> Tensor:
+    """conv2d_transpose (NHWC) -> deconv2d, weights repacked to [OC][KH][KW][IC/g]."""
+    attrs = call.attrs
+    if str(attrs.data_layout) != "NHWC":
+        raise HhbcError(f"layer '{lw.layer}': conv2d_transpose layout {attrs.data_layout} "
+                        "was not converted to NHWC")
+    data = lw.tensor(call.args[0])
+    if not isinstance(call.args[1], tvm.ir.GenericConst):
+        raise HhbcError(f"layer '{lw.layer}': conv2d_transpose weights must be constant")
+    layout = str(attrs.kernel_layout)
+    weight = call.args[1].value.numpy().astype(np.float32).transpose([layout.index(c) for c in "IOHW"])
+    ic, ocg, kh, kw = weight.shape                                  # [IC][OC/g][KH][KW]
+    groups = int(attrs.groups)
+    icg = ic // groups
+    weight = weight.reshape(groups, icg, ocg, kh, kw).transpose(0, 2, 3, 4, 1).reshape(groups * ocg, kh, kw, icg)
+    pad = _ints(attrs.padding)
+    params = {
+        "kernel_h": kh, "kernel_w": kw,
+        "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
+        "dilation_h": int(attrs.dilation[0]), "dilation_w": int(attrs.dilation[1]),
+        "pad_top": pad[0], "pad_left": pad[1], "groups": groups, "act": act,
+    }
+    consts = {"weight": lw.const(weight, "w")}
+    if bias is not None:
+        consts["bias"] = lw.const(bias.reshape(-1).astype(np.float32), "b")
+    macs = data.size * ocg * kh * kw
+    return lw.emit("deconv2d", var, [data], params, consts, macs)
+
+
 def _bias_of(call: relax.Call, rank_out: int) -> np.ndarray:
     """The constant of `add(conv_or_matmul, c)`, checked to be per-output-channel."""
     const = call.args[1].value.numpy().astype(np.float32)
@@ -269,6 +298,8 @@ def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> 
     if name == "hhbc.hardswish":
         x = lw.tensor(args[0])
         return lw.emit("unary", var, [x], {"op": "act", "size": x.size, "act": _act("hardswish")})
+    if name == "hhbc.lrn":
+        return _lrn_node(lw, var, fn, lw.tensor(args[0]))
     act = _act()
     for act_name in ("relax.nn.relu", "relax.nn.leakyrelu", "relax.sigmoid"):
         if act_name in calls:
@@ -283,17 +314,68 @@ def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> 
         bias = _bias_of(add, len(_shape(add)))
         if bias is None:
             raise HhbcError(f"layer '{lw.layer}': bias is not per output channel")
-    producer = calls.get("relax.nn.conv2d", calls.get("relax.matmul"))
+    producer = calls.get("relax.nn.conv2d", calls.get("relax.nn.conv2d_transpose", calls.get("relax.matmul")))
     # The fused output has the producer's shape; read the data operand from the caller.
     inner = relax.Call(producer.op, [args[0], producer.args[1]], producer.attrs)
     if producer.op.name == "relax.nn.conv2d":
         return _conv_node(lw, var, inner, bias, act)
+    if producer.op.name == "relax.nn.conv2d_transpose":
+        return _deconv_node(lw, var, inner, bias, act)
     return _dense_node(lw, var, inner, bias, act)
+
+
+def _lrn_node(lw: _Lowering, var, fn: relax.Function, x: Tensor) -> Tensor:
+    """hhbc.lrn (optimize/fusion.py): x * (k + a * conv1x1(x * x, band))^p -> one lrn kernel."""
+    from hhbc.optimize.fusion import lrn_terms
+
+    terms = lrn_terms([b.value for block in fn.body.blocks for b in block.bindings])
+    if terms is None:
+        raise HhbcError(f"layer '{lw.layer}': internal: malformed hhbc.lrn group")
+    shape = x.shape
+    if terms["layout"] == "NHWC":
+        outer, channels, inner = int(np.prod(shape[:3], dtype=np.int64)), shape[3], 1
+    else:
+        outer, channels, inner = shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64))
+    params = {"outer": outer, "channels": channels, "inner": inner, "size": terms["size"],
+              "pre_pad": terms["pre_pad"], "alpha_over_size": terms["alpha_over_size"], "k": terms["k"],
+              "beta": terms["beta"]}
+    return lw.emit("lrn", var, [x], params)
 
 
 # ============================================================== op handlers
 def h_conv2d(lw, var, call):
     return _conv_node(lw, var, call, None, _act())
+
+
+def h_conv2d_transpose(lw, var, call):
+    return _deconv_node(lw, var, call, None, _act())
+
+
+def _static_ints(expr) -> list[int]:
+    """The ints of a Relax tuple/shape argument (strided_slice's axes, begin, end, strides)."""
+    fields = expr.fields if isinstance(expr, relax.Tuple) else getattr(expr, "values", expr)
+    return [int(getattr(f, "value", f)) for f in fields]
+
+
+def h_strided_slice(lw, var, call):
+    x = lw.tensor(call.args[0])
+    shape = x.shape
+    rank = len(shape)
+    axes = [a % rank for a in _static_ints(call.args[1])]
+    begin, end = _static_ints(call.args[2]), _static_ints(call.args[3])
+    steps = _static_ints(call.args[4]) if len(call.args) > 4 else [1] * len(axes)
+    start, step = [0] * rank, [1] * rank
+    for a, b, e, s in zip(axes, begin, end, steps):
+        if s == 0:
+            raise HhbcError(f"layer '{lw.layer}': strided_slice with step 0")
+        start[a] = range(*slice(b, e, s).indices(shape[a])).start
+        step[a] = s
+    in_strides = _row_major_strides(shape)
+    out_shape = _collapse_for_kernel(_shape(var))
+    params = {"ndim": len(out_shape), "out_dim": list(out_shape),
+              "in_stride": [in_strides[a] * step[a] for a in range(rank)] or [1],
+              "offset": int(sum(start[a] * in_strides[a] for a in range(rank)))}
+    return lw.emit("strided_slice", var, [x], params)
 
 
 def _broadcast_to(lw: _Lowering, t: Tensor, src_shape, shape, name: str) -> Tensor:
@@ -495,6 +577,8 @@ def h_resize2d(lw, var, call):
 
 HANDLERS: dict[str, Callable] = {
     "relax.nn.conv2d": h_conv2d,
+    "relax.nn.conv2d_transpose": h_conv2d_transpose,
+    "relax.strided_slice": h_strided_slice,
     "relax.matmul": h_matmul,
     **{op: h_binary for op in BINARY},
     **{op: h_unary for op in UNARY},

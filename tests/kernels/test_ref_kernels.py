@@ -31,6 +31,7 @@ REF = ROOT / "hhbc" / "kernels" / "ref"
 OPS = [
     "conv2d", "depthwise_conv2d", "dense", "matmul", "binary", "unary", "prelu", "pool2d",
     "reduce", "concat", "transpose", "pad", "softmax", "resize2d", "copy",
+    "deconv2d", "strided_slice", "lrn",   # differential tests in test_ref_kernels_extra.py
 ]
 
 HOST_CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")

@@ -219,4 +219,39 @@ void hhbc_resize2d_f32(const hhbc_tensor *in, const hhbc_tensor *out,
 /* ---- plain copy (an output that is only a view of an input or a constant) ----------- */
 void hhbc_copy_f32(const hhbc_tensor *in, const hhbc_tensor *out);
 
+/* ---- transposed convolution (deconvolution), NHWC ----------------------------------- */
+/* The conv2d params: weight ref layout [out_c][kernel_h][kernel_w][in_c / groups], bias
+ * [out_c] or NULL; pad_top/pad_left are the padding the transposed convolution crops. */
+typedef hhbc_conv2d_params hhbc_deconv2d_params;
+
+/* in [N][H][W][C], out [N][OH][OW][OC]: input pixel (ih, iw) of group g contributes
+ * weight[oc][kh][kw][.] to output pixel (ih * stride_h - pad_top + kh * dilation_h,
+ * iw * stride_w - pad_left + kw * dilation_w) for each oc of group g. The output size
+ * comes from out->dim (any output padding included). */
+void hhbc_deconv2d_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_deconv2d_params *p);
+
+/* ---- strided slice (also crop) -------------------------------------------------------- */
+typedef struct hhbc_strided_slice_params {
+    int32_t ndim;
+    int32_t out_dim[HHBC_MAX_DIMS];
+    int32_t in_stride[HHBC_MAX_DIMS];   /* input element step per output axis (axis stride x slice step) */
+    int32_t offset;                     /* input element read by output element 0 */
+} hhbc_strided_slice_params;
+
+/* out[idx] = in[offset + sum idx[i] * in_stride[i]]. */
+void hhbc_strided_slice_f32(const hhbc_tensor *in, const hhbc_tensor *out,
+                            const hhbc_strided_slice_params *p);
+
+/* ---- local response normalization across channels (Caffe LRN) ------------------------- */
+typedef struct hhbc_lrn_params {
+    int32_t outer, channels, inner;   /* in viewed as [outer][channels][inner] */
+    int32_t size, pre_pad;            /* channel c sums channels [c - pre_pad, c - pre_pad + size) */
+    float alpha_over_size;            /* alpha / size */
+    float k, beta;
+} hhbc_lrn_params;
+
+/* out = in * (k + alpha_over_size * sum of in^2 over the window, clipped to the
+ * channels)^(-beta). */
+void hhbc_lrn_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lrn_params *p);
+
 #endif /* HHBC_KERNELS_H */
