@@ -20,6 +20,7 @@ What the importer does beyond one converter per op:
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import re
@@ -54,7 +55,7 @@ def load_tensorflow(path: Path, options: ImportOptions = ImportOptions()) -> Imp
         data = path.read_bytes()
     graph = _Graph(_parse(data, path), path)
     io_spec = graph.select_io(options, signature)
-    mod, outputs = _Converter(graph, io_spec).build()
+    mod, outputs = _convert(graph, io_spec)
     return ImportedModel(
         mod=mod, inputs=io_spec.inputs, outputs=outputs, source=path, format="tensorflow",
         source_ops=dict(Counter(graph.nodes[n].op for n in io_spec.needed)),
@@ -225,6 +226,19 @@ class _Graph:
 
 
 # ---------------------------------------------------------------- conversion
+def _convert(graph: _Graph, io_spec: _IOSpec):
+    converter = _Converter(graph, io_spec)
+    try:
+        return converter.build()
+    except HhbcError as err:
+        message = str(err)   # leave the handler: its traceback would keep the builder alive
+    # A BlockBuilder left inside a function warns when destroyed; let it, quietly.
+    with _quiet():
+        del converter
+        gc.collect()
+    raise HhbcError(message)
+
+
 @dataclass
 class _Affine:
     """conv2d / matmul with constant weights, not yet emitted, so that a bias,
@@ -510,6 +524,8 @@ def _matmul(cv, node, args):
     if isinstance(b, np.ndarray) and b.ndim == 2 and node.op == "MatMul":
         weight = (b.T if tb else b).astype(np.float32)
         data = operand(a, ta)
+        if cv.shape(data)[-1] != weight.shape[0]:
+            cv.fail(f"cannot multiply {list(cv.shape(data))} by {list(weight.shape)}")
         out_shape = cv.shape(data)[:-1] + (weight.shape[1],)
         return _Affine("dense", data, weight, None, None, False, out_shape, [node.name])
     return relax.op.matmul(operand(a, ta), operand(b, tb))
