@@ -1,0 +1,227 @@
+/*
+ * hhbc kernel library: the int8 ABI (TFLite's integer quantization scheme).
+ *
+ * Conventions, on top of hhbc_kernels.h (hhbc_tensor, NHWC, one function per op,
+ * every "prepare" result a compile-time constant, kernels never allocate or fail):
+ *  - Activations are int8 with an affine scale and zero point: real = scale * (q - zp).
+ *    Kernels only see zero points; scales are folded into the multipliers below.
+ *  - Weights are int8, symmetric (zero point 0), per output channel or per tensor;
+ *    biases are int32 with scale input_scale * weight_scale[c] and zero point 0.
+ *  - A real rescaling factor is a (multiplier, shift) pair from compile-time
+ *    QuantizeMultiplier (hhbc/quantize/fixedpoint.py): real ~= multiplier * 2^(shift - 31),
+ *    multiplier in [2^30, 2^31) (or 0), shift > 0 a left shift. Kernels apply it with
+ *    hhbc_fp_mul_by_qm (hhbc_fixedpoint.h), TFLite's MultiplyByQuantizedMultiplier.
+ *  - A fused activation (ReLU, ReLU6, ReLU-N1-to-1) is the clamp [act_min, act_max] in
+ *    the output's quantized domain; no activation is [-128, 127].
+ *  - Every kernel reproduces TFLite's reference kernel (BuiltinOpResolver REF) bit for
+ *    bit; tests/kernels/test_int8_kernels.py checks each against the interpreter.
+ *  - Reshape, squeeze and flatten are views: no kernel.
+ */
+#ifndef HHBC_KERNELS_I8_H
+#define HHBC_KERNELS_I8_H
+
+#include "hhbc_kernels.h"
+
+/* ---- conv2d and depthwise conv2d, NHWC -------------------------------------------- */
+typedef struct hhbc_conv2d_i8_params {
+    const int8_t *weight;        /* conv: [OC][KH][KW][C / groups]; depthwise: [KH][KW][OC] */
+    const int32_t *bias;         /* [OC], or NULL */
+    const int32_t *multiplier;   /* [OC] if per_channel, else [1]: in_scale * w_scale / out_scale */
+    const int32_t *shift;        /* same length as multiplier */
+    int32_t per_channel;         /* 1: one multiplier/shift per output channel */
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;   /* bottom/right padding is implied by the output size */
+    int32_t groups;              /* conv only; depthwise ignores it */
+    int32_t input_zp, output_zp;
+    int32_t act_min, act_max;
+} hhbc_conv2d_i8_params;
+
+/* in [N][H][W][C], out [N][OH][OW][OC]; any stride, padding, dilation and groups.
+ * acc = sum w * (x - input_zp) over taps inside the input (padding reads the zero point),
+ * + bias; out = clamp(mul_by_qm(acc) + output_zp, act_min, act_max). */
+void hhbc_conv2d_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                    const hhbc_conv2d_i8_params *p);
+
+/* Depthwise: OC = C * depth_multiplier; output channel oc reads input channel
+ * oc / depth_multiplier. Same arithmetic as conv2d. */
+void hhbc_depthwise_conv2d_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                              const hhbc_conv2d_i8_params *p);
+
+/* ---- dense (TFLite FULLY_CONNECTED) ----------------------------------------------------
+ * acc[m][n] = sum_k w[n][k] * (x[m][k] - input_zp) + bias[n], rescaled either
+ *  - by the fixed-point multiplier/shift when real_scale is NULL (as conv2d; TFLite's
+ *    optimized path prepares these, TFLite Micro and CMSIS-NN use them), or
+ *  - by real_scale in double, round(acc * real_scale) with ties away from zero: what
+ *    TFLite's reference FULLY_CONNECTED does (ai-edge-litert 2.x); the two can differ by 1,
+ * then + output_zp, clamped to [act_min, act_max]. */
+typedef struct hhbc_dense_i8_params {
+    const int8_t *weight;        /* [N][K] */
+    const int32_t *bias;         /* [N], or NULL */
+    const int32_t *multiplier;   /* [N] if per_channel, else [1]; unused with real_scale */
+    const int32_t *shift;
+    const double *real_scale;    /* NULL, or [N] / [1]: in_scale * w_scale / out_scale */
+    int32_t per_channel;
+    int32_t m, n, k;             /* in is [M][K] (leading dims flattened), out is [M][N] */
+    int32_t input_zp, output_zp;
+    int32_t act_min, act_max;
+} hhbc_dense_i8_params;
+
+void hhbc_dense_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_i8_params *p);
+
+/* ---- elementwise add and mul with numpy broadcasting ---------------------------------- */
+typedef struct hhbc_broadcast_i8 {
+    int32_t ndim;                       /* rank of the output, 1..HHBC_MAX_DIMS */
+    int32_t out_dim[HHBC_MAX_DIMS];
+    int32_t a_stride[HHBC_MAX_DIMS];    /* element strides of a per output axis; 0 = broadcast */
+    int32_t b_stride[HHBC_MAX_DIMS];
+} hhbc_broadcast_i8;
+
+/* TFLite int8 ADD: both inputs are shifted left by left_shift (20), rescaled to a common
+ * scale (2 * max input scale) by their own multipliers, summed, and the sum rescaled to
+ * the output:  out = clamp(mul_by_qm(mul_by_qm((a - a_zp) << ls, a_m, a_s)
+ *                        + mul_by_qm((b - b_zp) << ls, b_m, b_s), out_m, out_s) + out_zp). */
+typedef struct hhbc_add_i8_params {
+    hhbc_broadcast_i8 shape;
+    int32_t left_shift;
+    int32_t a_zp, a_multiplier, a_shift;
+    int32_t b_zp, b_multiplier, b_shift;
+    int32_t output_zp, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} hhbc_add_i8_params;
+
+void hhbc_add_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                 const hhbc_add_i8_params *p);
+
+/* TFLite int8 MUL: out = clamp(mul_by_qm((a - a_zp) * (b - b_zp), m, s) + out_zp),
+ * with real multiplier a_scale * b_scale / out_scale. */
+typedef struct hhbc_mul_i8_params {
+    hhbc_broadcast_i8 shape;
+    int32_t a_zp, b_zp;
+    int32_t output_zp, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} hhbc_mul_i8_params;
+
+void hhbc_mul_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                 const hhbc_mul_i8_params *p);
+
+/* ---- 2-D max and average pooling, NHWC ------------------------------------------------ */
+/* Input and output share scale and zero point (as TFLite requires). Windows are clipped
+ * to the input: MAX over the real taps; AVG = the sum of the real taps divided by their
+ * count, rounded half away from zero. The result is clamped to [act_min, act_max]. */
+typedef struct hhbc_pool2d_i8_params {
+    hhbc_pool_kind kind;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} hhbc_pool2d_i8_params;
+
+void hhbc_pool2d_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                    const hhbc_pool2d_i8_params *p);
+
+/* ---- mean over any set of axes (TFLite int8 MEAN) ------------------------------------- */
+/* out = clamp(mul_by_qm(sum(x) - input_zp * count, multiplier, shift) + output_zp), where
+ * (multiplier, shift) already includes the 1/count factor (folded at compile time the way
+ * TFLite folds it at run time). Output elements follow the kept axes in row-major order. */
+typedef struct hhbc_mean_i8_params {
+    int32_t ndim;                       /* rank of the input */
+    int32_t in_dim[HHBC_MAX_DIMS];
+    int32_t reduced[HHBC_MAX_DIMS];     /* 1 on reduced axes, 0 on kept axes */
+    int32_t count;                      /* input elements folded into each output */
+    int32_t input_zp, output_zp;
+    int32_t multiplier, shift;
+} hhbc_mean_i8_params;
+
+void hhbc_mean_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_mean_i8_params *p);
+
+/* ---- softmax along one axis (TFLite int8 SOFTMAX, output scale 1/256, zero point -128) */
+/* gemmlowp fixed point: exp of (x - max) * beta * in_scale in Q5.26 (input_multiplier,
+ * input_left_shift), differences below diff_min contribute nothing and output -128. */
+typedef struct hhbc_softmax_i8_params {
+    int32_t outer, axis_size, inner;    /* in viewed as [outer][axis_size][inner] */
+    int32_t input_multiplier, input_left_shift;
+    int32_t diff_min;
+} hhbc_softmax_i8_params;
+
+void hhbc_softmax_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                     const hhbc_softmax_i8_params *p);
+
+/* ---- elementwise lookup table: LOGISTIC, TANH (256 entries made at compile time) ------ */
+typedef struct hhbc_lut_i8_params {
+    const int8_t *table;   /* [256], indexed by (uint8_t)x: entries for 0..127, then -128..-1 */
+} hhbc_lut_i8_params;
+
+void hhbc_lut_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lut_i8_params *p);
+
+/* ---- hard-swish: x * relu6(x + 3) / 6 in TFLite's int16 fixed-point arithmetic -------- */
+typedef struct hhbc_hardswish_i8_params {
+    int32_t input_zp, output_zp;
+    int16_t output_multiplier;    /* Q0.15: in_scale / 128 / out_scale, as an int16 */
+    int32_t output_exponent;      /* <= 0 */
+    int16_t reluish_multiplier;   /* Q0.15: in_scale / 128 / (3 / 32768) */
+    int32_t reluish_exponent;
+} hhbc_hardswish_i8_params;
+
+void hhbc_hardswish_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                       const hhbc_hardswish_i8_params *p);
+
+/* ---- requantize int8 -> int8: TFLite QUANTIZE between int8 tensors, RELU, RELU6,
+ * RELU_N1_TO_1 (a rescale to the output's quantization, then the activation clamp) ------- */
+/* y = mul_by_qm(x - input_zp, multiplier, shift) + output_zp, multiplier from
+ * in_scale / out_scale. */
+typedef struct hhbc_requant_i8 {
+    int32_t input_zp, output_zp;
+    int32_t multiplier, shift;
+} hhbc_requant_i8;
+
+typedef struct hhbc_requantize_i8_params {
+    hhbc_requant_i8 rq;
+    int32_t act_min, act_max;    /* [-128, 127] for QUANTIZE */
+} hhbc_requantize_i8_params;
+
+void hhbc_requantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                        const hhbc_requantize_i8_params *p);
+
+/* ---- concat along one axis ------------------------------------------------------------ */
+typedef struct hhbc_concat_i8_params {
+    int32_t num_inputs;
+    int32_t outer;                       /* product of dims before the axis */
+    int32_t inner;                       /* product of dims after the axis */
+    const int32_t *axis_dim;             /* [num_inputs] extent of each input along the axis */
+    const hhbc_requant_i8 *requant;      /* [num_inputs] rescaling of each input to the
+                                            output, or NULL: all share the output's scale and
+                                            zero point (TFLite's int8 case), plain copies */
+} hhbc_concat_i8_params;
+
+void hhbc_concat_i8(const hhbc_tensor *const *in, const hhbc_tensor *out,
+                    const hhbc_concat_i8_params *p);
+
+/* ---- constant pad (TFLite PAD/PADV2: the value is the output zero point for PAD) ------- */
+typedef struct hhbc_pad_i8_params {
+    int32_t value;                       /* quantized fill, -128..127 */
+    int32_t ndim;
+    int32_t in_dim[HHBC_MAX_DIMS];
+    int32_t out_dim[HHBC_MAX_DIMS];
+    int32_t before[HHBC_MAX_DIMS];       /* elements added before each axis (>= 0) */
+} hhbc_pad_i8_params;
+
+void hhbc_pad_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_pad_i8_params *p);
+
+/* ---- float <-> int8 ------------------------------------------------------------------- */
+typedef struct hhbc_affine_i8_params {
+    float scale;
+    int32_t zero_point;
+} hhbc_affine_i8_params;
+
+/* float in -> int8 out: clamp(round_half_away(x / scale) + zero_point, -128, 127),
+ * the division in float (TFLite AffineQuantize). NaN maps to -128. */
+void hhbc_quantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                      const hhbc_affine_i8_params *p);
+
+/* int8 in -> float out: scale * (x - zero_point). */
+void hhbc_dequantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                        const hhbc_affine_i8_params *p);
+
+#endif /* HHBC_KERNELS_I8_H */

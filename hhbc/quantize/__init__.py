@@ -1,0 +1,1 @@
+"""Quantization: compile-time int8 arithmetic (fixedpoint.py)."""
