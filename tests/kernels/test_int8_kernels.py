@@ -109,11 +109,12 @@ class Case:
 
 
 class I8Driver:
-    """All cases of one kernel in one C program: build, run, compare bit for bit."""
+    """All cases of some kernels in one C program: build, run, compare bit for bit."""
 
-    def __init__(self, tmp_path: Path, kernel: str):
-        self.kernel = kernel
-        self.dir = tmp_path / kernel
+    def __init__(self, tmp_path: Path, name: str, kernels: list[str]):
+        self.kernel = name
+        self.kernels = kernels
+        self.dir = tmp_path / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.funcs: list[str] = []
         self.checks: list[tuple[str, list[Path], np.ndarray]] = []
@@ -152,14 +153,16 @@ class I8Driver:
                           + "".join(f"    {ln}\n" for ln in lines) + "}\n")
         self.checks.append((c.label, outs, exp))
 
-    def run(self) -> int:
+    def run(self, target: str | None = None) -> int:
+        """Build for the host (sanitized) or, given an hhbc target name, with zig cc for
+        riscv64 and run under QEMU; then compare every output bit for bit."""
         assert self.checks, f"no {self.kernel} cases"
         src = self.dir / f"drive_{self.kernel}_i8.c"
         src.write_text(
             "#include <string.h>\n"
             '#include "hhbc_kernels_i8.h"\n'
-            f"#include {cstr(REF / (self.kernel + '_i8.c'))}\n"
-            '#include "ref_driver.h"\n\n'
+            + "".join(f"#include {cstr(REF / (k + '_i8.c'))}\n" for k in self.kernels)
+            + '#include "ref_driver.h"\n\n'
             "static void *hb_alloc(size_t n)\n{\n"
             "    void *p = malloc(n ? n : 1);\n"
             '    if (!p) hb_fail("out of memory", "");\n'
@@ -176,12 +179,21 @@ class I8Driver:
             + "".join(f"    case_{i}();\n" for i in range(len(self.funcs)))
             + "    return 0;\n}\n")
         exe = self.dir / f"drive_{self.kernel}_i8"
-        cmd = [HOST_CC, "-std=c99", "-O1", "-g1", "-Wall", "-Wextra", "-Werror", "-Wshadow",
-               *sanitizer_flags(), "-I", str(INCLUDE), "-I", str(HERE),
-               str(src), "-o", str(exe), "-lm"]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        warnings = ["-Wall", "-Wextra", "-Werror", "-Wshadow"]
+        if target is None:
+            cmd = [HOST_CC, "-std=c99", "-O1", "-g1", *warnings, *sanitizer_flags()]
+            run = [str(exe)]
+        else:
+            from hhbc.emulate import emulator_command
+            from hhbc.targets import RISCV_TRIPLE, get_target
+            tgt = get_target(target)
+            cmd = [sys.executable, "-m", "ziglang", "cc", "-target", RISCV_TRIPLE,
+                   f"-mcpu={tgt.zig_mcpu}", "-std=c99", "-O2", "-static", *warnings]
+            run = [*emulator_command(tgt, None), str(exe)]
+        cmd += ["-I", str(INCLUDE), "-I", str(HERE), str(src), "-o", str(exe), "-lm"]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, f"driver build failed:\n{' '.join(cmd)}\n{res.stderr}"
-        res = subprocess.run([str(exe)], capture_output=True, text=True, env=RUN_ENV, timeout=180)
+        res = subprocess.run(run, capture_output=True, text=True, env=RUN_ENV, timeout=600)
         assert res.returncode == 0, f"driver failed (rc={res.returncode}):\n{res.stderr[-6000:]}"
 
         failures = []
@@ -205,12 +217,13 @@ class I8Driver:
         return len(self.checks)
 
 
-def run_cases(tmp_path: Path, kernel: str, cases: list[Case], min_cases: int = 1) -> int:
+def run_cases(tmp_path: Path, kernel: str, cases: list[Case], min_cases: int = 1,
+              target: str | None = None) -> int:
     assert len(cases) >= min_cases, f"{kernel}: {len(cases)} cases, expected >= {min_cases}"
-    drv = I8Driver(tmp_path, kernel)
+    drv = I8Driver(tmp_path, kernel, [kernel])
     for c in cases:
         drv.case(c)
-    return drv.run()
+    return drv.run(target)
 
 
 # =====================================================================================
@@ -708,7 +721,7 @@ def is_pointwise_conv(op: Op, model: TfliteModel) -> bool:
         and w[3] == model.shape(op.inputs[0])[3]
 
 
-def build_cases(models: list[TfliteModel], kernel: str) -> list[Case]:
+def build_cases(models: list[TfliteModel], kernel: str, seeds=SEEDS) -> list[Case]:
     cases = []
     for model in models:
         ops = [(op, case_quantize if op.name == "QUANTIZE" else LOWER[op.name][1])
@@ -717,7 +730,7 @@ def build_cases(models: list[TfliteModel], kernel: str) -> list[Case]:
             ops += [(op, case_dense_fixed_point) for op in model.ops if is_pointwise_conv(op, model)]
         if not ops:
             continue
-        for seed in SEEDS:
+        for seed in seeds:
             env = model.run(seed)
             for op, builder in ops:
                 cases.append(builder(model, op, env, f"{model.tag} op{op.index} seed{seed}"))
@@ -1122,6 +1135,55 @@ def test_quantize_i8(models, tmp_path):
 @needs_tflite
 def test_dequantize_i8(models, tmp_path):
     _check(models, tmp_path, "dequantize", len(SEEDS))
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+@needs_tflite
+@pytest.mark.parametrize("target", ["rv64gc", "c908"])
+def test_int8_kernels_riscv64_qemu(models, tmp_path, target):
+    """The same interpreter-checked cases (one input draw), cross-compiled with zig cc at
+    -O2 for the target's -mcpu (c908: RVV 1.0, the compiler may vectorize) and run under
+    QEMU: the arithmetic must not depend on the host."""
+    if importlib.util.find_spec("ziglang") is None or importlib.util.find_spec("qemu") is None:
+        pytest.skip("needs ziglang and xuantie-qemu")
+    drv = I8Driver(tmp_path, f"all_{target}", KERNELS)   # one program: one zig build
+    for kernel in KERNELS:
+        for c in build_cases(all_models(models), kernel, seeds=SEEDS[:1]):
+            drv.case(c)
+    drv.run(target)
+
+
+MLPERF_TINY_INT8 = ["ad01_int8", "kws_ref_model", "pretrainedResnet_quant", "vww_96_int8"]
+
+
+@pytest.mark.slow
+@needs_cc
+@needs_tflite
+def test_mlperf_tiny_operators(models_dir, tmp_path):
+    """Every operator of the MLPerf Tiny int8 reference models (anomaly detection, keyword
+    spotting, ResNet-8, visual wake words), on the interpreter's own input tensors, is
+    reproduced bit for bit: by induction the whole network is."""
+    paths = [models_dir / "tflite" / "mlperf_tiny" / f"{n}.tflite" for n in MLPERF_TINY_INT8]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        pytest.skip(f"MLPerf Tiny models missing: {missing}")
+    tiny = [TfliteModel(p.read_bytes(), p.stem) for p in paths]
+    unsupported = {op.name for m in tiny for op in m.ops
+                   if kernel_of(op, m) is None and op.name != "RESHAPE"}
+    assert not unsupported, f"operators without an int8 kernel: {unsupported}"
+    kernels = sorted({kernel_of(op, m) for m in tiny for op in m.ops} - {None})
+    failures, total = [], 0
+    for kernel in kernels:
+        cases = build_cases(tiny, kernel, seeds=(101,))
+        try:
+            total += run_cases(tmp_path, kernel, cases)
+        except pytest.fail.Exception as e:
+            failures.append(str(e))
+    assert not failures, "\n".join(failures)
+    # one case per operator, plus the dense fixed-point cross-check of each 1x1 conv
+    assert total == sum((op.name != "RESHAPE") + is_pointwise_conv(op, m)
+                        for m in tiny for op in m.ops)
 
 
 # =====================================================================================
