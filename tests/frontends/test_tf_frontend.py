@@ -185,13 +185,15 @@ def test_bias_and_batch_norm_fold_into_conv_and_dense(tmp_path):
     assert "multiply" not in counts and "nn.batch_norm" not in counts
 
 
-def test_a_conv_with_two_readers_is_emitted_once(tmp_path):
+@pytest.mark.parametrize("through_identities", [False, True])
+def test_a_conv_with_two_readers_is_emitted_once(tmp_path, through_identities):
     g = tf.Graph()
     with g.as_default():
         x = tf1.placeholder(tf.float32, [1, 5, 5, 2], name="x")
         c = tf.nn.conv2d(x, _w(3, 3, 2, 3), 1, "SAME", name="conv")
-        tf.multiply(c, _w(3), name="scaled")
-        tf.nn.relu(c, name="act")
+        a, b = (tf.identity(c, "a"), tf.identity(c, "b")) if through_identities else (c, c)
+        tf.multiply(a, _w(3), name="scaled")
+        tf.nn.relu(b, name="act")
     counts = op_counts(load_model(_save(g, tmp_path / "m.pb")).mod)
     assert counts["nn.conv2d"] == 1 and counts["multiply"] == 1
 
