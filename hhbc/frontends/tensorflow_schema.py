@@ -103,8 +103,8 @@ def parse_graph_def(data: bytes):
 
 
 def dtype_name(number: int) -> str:
-    base = DATA_TYPES.get(number - 100 if number > 100 else number)
-    return base[0] if base else f"DataType({number})"
+    value = messages()["DataType"].values_by_number.get(number - 100 if number > 100 else number)
+    return value.name if value is not None else f"DataType({number})"
 
 
 def numpy_dtype(number: int) -> str | None:
