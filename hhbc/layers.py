@@ -79,7 +79,8 @@ def keeping_layers(inner: tvm.ir.transform.Pass, align: bool = False) -> tvm.ir.
 
     Two ways a call is recognised as the same layer after the pass:
       * its binding var is unchanged (rewrite_call rebuilds the call it returns
-        without a span, but binds it to the old var);
+        without a span, but binds it to the old var; the var of a tuple item
+        stands for the call that made the tuple);
       * with `align` (for ConvertLayout, which makes new vars but keeps the order
         of calls, only inserting transposes) the old and new call sequences
         align by op.
@@ -89,6 +90,12 @@ def keeping_layers(inner: tvm.ir.transform.Pass, align: bool = False) -> tvm.ir.
     def run(mod, ctx):
         old = _op_bindings(mod["main"])
         by_var = {var: layer_of(call) for var, call in old}
+        # A tuple item (e.g. batch_norm's output 0) belongs to the layer of its call:
+        # a pass that replaces it (FoldBatchNorm) keeps that layer's name.
+        values = bound_values(mod["main"])
+        for var, value in values.items():
+            if isinstance(value, relax.TupleGetItem) and isinstance(value.tuple_value, relax.Var):
+                by_var[var] = layer_of(values.get(value.tuple_value))
         mod = inner(mod)
         layers, i = [], 0
         for var, call in _op_bindings(mod["main"]):

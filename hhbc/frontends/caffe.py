@@ -76,8 +76,8 @@ def load_caffe(path: Path, options: ImportOptions = ImportOptions()) -> Imported
     weighted = [l for l in net.layers if needs_weights(l)]
     if weighted:
         if weights is None:
-            names = ", ".join(f"'{l.name}'" for l in weighted[:5]) + (", ..." if len(weighted) > 5 else "")
-            raise HhbcError(f"{prototxt}: layers {names} need weights, but there is no "
+            names = ", ".join(f"'{l.name}' ({l.type})" for l in weighted[:5]) + (", ..." if len(weighted) > 5 else "")
+            raise HhbcError(f"{prototxt}: no weights for layer(s) {names}: there is no "
                             f"{prototxt.with_suffix('.caffemodel').name} beside it (give the .caffemodel "
                             "with --weights)")
         net.weights = weights

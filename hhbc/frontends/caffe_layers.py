@@ -9,6 +9,9 @@ call with the Caffe layer name, which generated C carries.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import re
 import sys
 from typing import Callable
@@ -614,6 +617,31 @@ class _Graph(_Builder):
 def build_relax(net: Net, inputs: list[TensorInfo], output_names: list[str]):
     """The Relax module, its output infos, and each output's (OpenCV layer, output index)."""
     g = _Graph(net)
+    try:
+        return _build(g, net, inputs, output_names)
+    except HhbcError as err:
+        message = str(err)
+    # A BlockBuilder left mid-function warns on stderr when it is collected: let it, quietly.
+    with _quiet_fds():
+        del g
+        gc.collect()
+    raise HhbcError(message)
+
+
+@contextlib.contextmanager
+def _quiet_fds():
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _build(g: "_Graph", net: Net, inputs: list[TensorInfo], output_names: list[str]):
     g.plan_readers(set(output_names))
     params = [relax.Var(i.name, relax.TensorType(i.shape, "float32")) for i in inputs]
     with g.bb.function("main", params):
