@@ -6,13 +6,17 @@ compile time, and emits the results as constants for the C kernels
 (hhbc/kernels/include/hhbc_kernels_i8.h, arithmetic in hhbc_fixedpoint.h).
 
 Bit-exactness with the TFLite interpreter depends on reproducing each prepare step exactly,
-including where TFLite computes in float32 rather than double (MUL, per-tensor
-FULLY_CONNECTED, HARD_SWISH, the activation clamp, the LOGISTIC/TANH tables): a multiplier
-one LSB off changes outputs. Scales are float32 in a .tflite file; every function rounds
-its scale arguments to float32 first so that callers may pass Python floats.
+including where TFLite computes in float32 rather than double (MUL, standalone RELU*,
+per-tensor FULLY_CONNECTED, HARD_SWISH, the activation clamp, the LOGISTIC/TANH tables):
+a multiplier one LSB off changes outputs. Scales are float32 in a .tflite file; every
+function rounds its scale arguments to float32 first so that callers may pass Python floats.
 
-TFLite's default "double rounding" MultiplyByQuantizedMultiplier is assumed (not the
-TFLITE_SINGLE_ROUNDING build), as in the ai-edge-litert and tensorflow wheels.
+The target is TFLite's *reference* kernels (OpResolverType.BUILTIN_REF), checked against
+ai-edge-litert 2.3 by tests/kernels/test_int8_kernels.py. They use the default "double
+rounding" MultiplyByQuantizedMultiplier (not the TFLITE_SINGLE_ROUNDING build), except
+FULLY_CONNECTED, which the reference rescales in double (dense_real_scales); its
+fixed-point multipliers (dense_multipliers) are what the optimized path and TFLite Micro
+use. SOFTMAX's reference is gemmlowp fixed point, not the optimized float table.
 """
 
 from __future__ import annotations
@@ -112,10 +116,11 @@ def dense_real_scales(input_scale: float, filter_scales: Sequence[float] | float
 
 def dense_multipliers(input_scale: float, filter_scales: Sequence[float] | float,
                       output_scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """FULLY_CONNECTED's fixed-point multipliers, as TFLite prepares them for its optimized
-    kernel (and TFLite Micro for its only one). Per channel as conv; per tensor TFLite
-    multiplies the two float32 scales in float32 before widening to double
-    (GetQuantizedConvolutionMultipler)."""
+    """FULLY_CONNECTED's fixed-point multipliers, as TFLite's Prepare computes them for its
+    optimized kernel and TFLite Micro's kernel uses them. Per channel as conv; per tensor
+    TFLite multiplies the two float32 scales in float32 before widening to double
+    (GetQuantizedConvolutionMultipler). The reference kernel ignores them (see
+    dense_real_scales), so only the per-channel form is checked against an interpreter."""
     fs = np.atleast_1d(np.asarray(filter_scales, dtype=np.float32))
     if fs.size > 1:
         return conv_multipliers(input_scale, fs, output_scale)
