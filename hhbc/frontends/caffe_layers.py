@@ -585,7 +585,8 @@ class _Graph(_Builder):
         if len(bn.tops) != 1:
             return None
         readers = self.readers_of.get((bn.index, bn.tops[0]), [])
-        if len(readers) != 1 or bn.tops[0] in self.requested:
+        if len(readers) != 1 or bn.name in self.requested or (bn.tops[0] in self.requested
+                                                               and readers[0].tops != bn.tops):
             return None
         nxt = readers[0]
         p = nxt.param("scale_param")
@@ -598,13 +599,11 @@ class _Graph(_Builder):
         finally:
             self.layer = outer
         self.skip.add(nxt.index)
-        self.merged_into[nxt.index] = bn
         return nxt, blobs[0], blobs[1] if p.bias_term else np.zeros(c, F32)
 
     def plan_readers(self, requested: set[str]) -> None:
         """Which layers read each (producer, blob) pair: lookahead for merge_scale."""
         self.requested = requested
-        self.merged_into: dict[int, Layer] = {}
         self.readers_of: dict[tuple[int, str], list[Layer]] = {}
         producer: dict[str, int] = {}
         for layer in self.net.layers:
@@ -667,11 +666,10 @@ def _build(g: "_Graph", net: Net, inputs: list[TensorInfo], output_names: list[s
 
 def _alias_merged(g: _Graph, layer: Layer) -> None:
     """A Scale folded into its BatchNorm: its top is the BatchNorm's output."""
-    bn = g.merged_into[layer.index]
-    value = g.values[g.current[layer.bottoms[0]]]
-    g.consumers[g.current[layer.bottoms[0]]].append(layer.index)
-    g.new_version(layer.tops[0], value, _opencv_pin(layer, 0))
-    del bn
+    source = g.current[layer.bottoms[0]]
+    g.consumers[source].append(layer.index)
+    g.new_version(layer.tops[0], g.values[source], _opencv_pin(layer, 0))
+    g.layer_versions.setdefault(layer.name, []).append(g.current[layer.tops[0]])
 
 
 def _convert(g: _Graph, layer: Layer) -> None:

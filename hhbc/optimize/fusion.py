@@ -120,7 +120,8 @@ def lrn_terms(calls: list) -> dict | None:
     hi = np.array([cols[row > 0].max() + 1 for row in band])
     pre_pad = int(np.max(cols - lo))
     size = int(np.max(hi - cols)) + pre_pad
-    expected = (cols[None, :] >= np.maximum(cols - pre_pad, 0)[:, None]) & (cols[None, :] < (cols - pre_pad + size)[:, None])
+    first, end = np.maximum(cols - pre_pad, 0), cols - pre_pad + size
+    expected = (cols[None, :] >= first[:, None]) & (cols[None, :] < end[:, None])
     if not np.array_equal(expected, band > 0):
         return None
     alpha_over_size = _scalar_const(calls[2].args[1])

@@ -166,7 +166,8 @@ def test_pooling_edge_case_that_relax_cannot_express(tmp_path, capfd):
     smaller than the stride; Relax drops it. The importer says so instead of guessing."""
     net = Net({"data": (1, 1, 5, 5)}).add("pool", "Pooling", "data", "p",
                                           pooling_param={"pool": Enum("MAX"), "kernel_size": 1, "stride": 3})
-    with pytest.raises(HhbcError, match=r"layer 'pool' \(Pooling\): pooled size \[2, 2\] differs from Caffe's \[3, 3\]"):
+    message = r"layer 'pool' \(Pooling\): pooled size \[2, 2\] differs from Caffe's \[3, 3\]"
+    with pytest.raises(HhbcError, match=message):
         load_model(net.write(tmp_path, "edge"))
     assert "BlockBuilder" not in capfd.readouterr().err
 
