@@ -134,6 +134,8 @@ def _conv2d(cv, node, args):
     x, w = args
     fmt = _data_format(cv)
     w = cv.const(w, "the filter")
+    if w.ndim != 4:
+        cv.fail(f"filter of rank {w.ndim}; only 2-D convolution (a 4-D filter) is supported")
     x = _to_nhwc(cv, x, fmt)
     n, h, wd, c = cv.shape(x)
     strides, dilations = _spatial(cv, "strides", fmt), _spatial(cv, "dilations", fmt)
@@ -152,6 +154,8 @@ def _conv2d(cv, node, args):
     oc = weight.shape[0]
     oh = (h + pads[0] + pads[2] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
     ow = (wd + pads[1] + pads[3] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    if oh <= 0 or ow <= 0:
+        cv.fail(f"a {kh}x{kw} filter does not fit the {h}x{wd} input")
     attrs = dict(strides=strides, padding=pads, dilation=dilations, groups=groups,
                  data_layout="NHWC", kernel_layout="OHWI", out_layout="NHWC")
     out_shape = (n, oh, ow, oc) if fmt == "NHWC" else (n, oc, oh, ow)

@@ -87,6 +87,8 @@ case("conv_explicit_pads", {"x": (1, 6, 6, 2)},
      lambda r, x: tf.nn.conv2d(x, w(r, 3, 3, 2, 3), 1, [[0, 0], [1, 2], [0, 1], [0, 0]]), {"Conv2D"})
 case("conv_nchw", {"x": (1, 3, 7, 6)},
      lambda r, x: tf.nn.conv2d(x, w(r, 3, 3, 3, 4), [1, 1, 2, 2], "SAME", data_format="NCHW"), {"Conv2D"})
+case("conv_grouped", {"x": (1, 6, 6, 4)},
+     lambda r, x: tf.nn.conv2d(x, w(r, 3, 3, 2, 6), 1, "SAME"), {"Conv2D"})
 case("conv_bias_relu", {"x": (2, 5, 5, 4)},
      lambda r, x: tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w(r, 1, 1, 4, 8), 1, "VALID"), w(r, 8))),
      {"Conv2D", "BiasAdd", "Relu"})
