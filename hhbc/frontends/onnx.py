@@ -12,14 +12,10 @@ hhbc adds what firmware needs on top of TVM's importer:
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import io
 import math
-import os
 import re
 import sys
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +24,7 @@ import onnx
 
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
+from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.layers import emit_stamped
 
@@ -166,7 +163,7 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
     candidate = onnx.ModelProto.FromString(model.SerializeToString())
     candidate.ir_version = min(candidate.ir_version, ORT_MAX_IR_VERSION)
     try:
-        with _quiet():
+        with quiet():
             simplified, ok = onnxsim.simplify(candidate, overwrite_input_shapes=shapes, skip_fuse_bn=True)
     except Exception as err:
         print(f"hhbc: note: {path.name}: onnxsim could not simplify the model "
@@ -189,34 +186,13 @@ def _check_supported(model: onnx.ModelProto, path: Path) -> None:
         raise HhbcError(f"{path}: unsupported ops {ops} at {len(bad)} node(s): {listed}")
 
 
-@contextlib.contextmanager
-def _quiet():
-    """TVM and onnxsim print progress and warnings of their own, from Python and
-    from C++ (straight to file descriptors 1 and 2); hhbc reports once."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as devnull, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            os.dup2(devnull.fileno(), 1)
-            os.dup2(devnull.fileno(), 2)
-            with contextlib.redirect_stdout(io.StringIO()):
-                yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-
-
 # ---------------------------------------------------------------- Relax import
 def _import_relax(model: onnx.ModelProto, inputs: list[TensorInfo], path: Path):
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     importer = _HhbcImporter({i.name: list(i.shape) for i in inputs},
                              {i.name: i.dtype for i in inputs},
                              keep_params_in_input=False, sanitize=True)
-    with _quiet():
+    with quiet():
         try:
             return importer.from_onnx(model.graph, opset)
         except HhbcError as err:

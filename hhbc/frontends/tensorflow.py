@@ -23,13 +23,9 @@ converters are in tensorflow_ops.py, the protobuf schema in tensorflow_schema.py
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import io
 import os
 import re
-import sys
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +36,7 @@ import numpy as np
 from hhbc.errors import HhbcError
 from hhbc.frontends import tensorflow_schema as schema
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
+from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.frontends.tensorflow_ops import OPS, SUPPORTED_OPS, Affine
 from hhbc.layers import emit_stamped
@@ -235,7 +232,7 @@ def _convert(graph: _Graph, io_spec: _IOSpec):
     except HhbcError as err:
         message = str(err)   # leave the handler: its traceback would keep the builder alive
     # A BlockBuilder left inside a function warns when destroyed; let it, quietly.
-    with _quiet():
+    with quiet():
         del converter
         gc.collect()
     raise HhbcError(message)
@@ -384,31 +381,11 @@ _MISSING = object()
 
 
 # ---------------------------------------------------------------- TensorFlow itself
-@contextlib.contextmanager
-def _quiet():
-    """TensorFlow logs from C++ straight to file descriptor 2, and warns from Python."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as devnull, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            os.dup2(devnull.fileno(), 1)
-            os.dup2(devnull.fileno(), 2)
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-
-
 def import_tensorflow(need: str):
     """TensorFlow, imported quietly; or a one-line error saying how to install it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        with _quiet():
+        with quiet():
             import tensorflow as tf
             tf.get_logger().setLevel("ERROR")
     except ImportError:
@@ -443,7 +420,7 @@ def _freeze_saved_model(path: Path, signature_key: str = DEFAULT_SIGNATURE):
     tags = list(metas[0].meta_info_def.tags)
     graph = tf.Graph()
     try:
-        with _quiet(), graph.as_default(), tf1.Session(graph=graph) as sess:
+        with quiet(), graph.as_default(), tf1.Session(graph=graph) as sess:
             meta = tf1.saved_model.loader.load(sess, tags, str(path))
             sig = meta.signature_def[signature_key]
             inputs = {k: sig.inputs[k].name for k in sorted(sig.inputs)}
@@ -452,7 +429,7 @@ def _freeze_saved_model(path: Path, signature_key: str = DEFAULT_SIGNATURE):
             frozen = convert_to_constants.convert_variables_to_constants_from_session_graph(
                 sess, graph.as_graph_def(), fetch_nodes)
         if frozen.library.function:
-            with _quiet(), tf.Graph().as_default() as g:
+            with quiet(), tf.Graph().as_default() as g:
                 tf1.import_graph_def(frozen, name="")
                 meta_graph = tf1.train.export_meta_graph(graph=g, graph_def=frozen)
                 meta_graph.collection_def["train_op"].node_list.value.extend(fetch_nodes)
@@ -477,11 +454,11 @@ def _reference_fn(graph_bytes: bytes, feeds: list[str], fetches: list[str], inpu
         if not session:
             graph_def = tf1.GraphDef.FromString(graph_bytes)
             graph = tf.Graph()
-            with _quiet(), graph.as_default():
+            with quiet(), graph.as_default():
                 tf1.import_graph_def(graph_def, name="")
             session.append(tf1.Session(graph=graph))
         feed = {name: np.asarray(a, dtype=i.dtype).reshape(i.shape) for name, a, i in zip(feeds, arrays, inputs)}
-        with _quiet():
+        with quiet():
             return [np.asarray(r) for r in session[0].run(fetches, feed)]
 
     return run
