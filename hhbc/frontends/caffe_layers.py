@@ -705,10 +705,10 @@ def _convert(g: _Graph, layer: Layer) -> None:
 
 def _opencv_pin(layer: Layer, k: int) -> tuple[str, int]:
     """How OpenCV's importer names top k of a layer: (its layer, output index). It adds
-    a Convolution once per bottom/top pair, named after the top."""
+    a Convolution once per bottom/top pair, named after the top; its Split has one output."""
     if layer.type == "Convolution":
         return layer.tops[k], 0
-    return layer.name, k
+    return layer.name, 0 if layer.type == "Split" else k
 
 
 def _choose_outputs(g: _Graph, net: Net, names: list[str]) -> list[int]:

@@ -29,6 +29,7 @@ class _Lowering:
         self.nodes: list[Node] = []
         self.layer = ""          # the layer(s) being lowered, for comments and errors
         self.tensor_name = ""    # what to call its output: the last layer of a fused group
+        self.taken_outputs: list[Tensor] = []   # tensors already named as model outputs
 
     # -- tensors -----------------------------------------------------------------
     def tensor(self, expr: relax.Expr) -> Tensor:
@@ -99,8 +100,10 @@ class _Lowering:
         return KernelGraph(inputs, outputs, self.nodes)
 
     def materialize_output(self, t: Tensor, info) -> Tensor:
-        """An output must own arena storage: copy views of inputs or constants."""
-        if t.kind == "input" or t.storage().kind in ("input", "const") or t.kind == "const":
+        """An output must own arena storage: copy views of inputs or constants, and a
+        tensor that is already an earlier output (a model returning one value twice)."""
+        if (t.kind in ("input", "const", "output") or t.storage().kind in ("input", "const")
+                or any(t is o for o in self.taken_outputs)):
             out = Tensor(info.name, t.shape, t.dtype)
             self.nodes.append(Node("copy", [t], out, {}, {}, f"output {info.name}"))
             t = out
@@ -110,6 +113,7 @@ class _Lowering:
         elif storage.kind == "activation":
             storage.kind = "output_storage"
         t.name = info.name
+        self.taken_outputs.append(t)
         return t
 
     def lower_binding(self, binding) -> None:

@@ -343,6 +343,8 @@ _n.add("relu", "ReLU", "s1", "r")
 _n.add("sig", "Sigmoid", "s2", "g")
 case("split_two_branches", _n.add("mul", "Eltwise", ["r", "g"], "y", eltwise_param={"operation": Enum("PROD")}),
      "Split")
+_n = Net({"data": (1, 3, 4, 4)}).add("relu", "ReLU", "data", "r")
+case("split_tops_are_outputs", _n.add("split", "Split", "r", ["s1", "s2", "s3"]), "Split")
 
 # ================================================================ Softmax, Flatten, Reshape, Permute
 case("softmax_channels_4d", Net({"data": (1, 5, 3, 4)}).add("prob", "Softmax", "data", "prob"), "Softmax")
