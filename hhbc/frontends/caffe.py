@@ -27,6 +27,13 @@ from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 
 TEST_PHASE = 1
 
+# Caffe layer types hhbc converts (caffe_layers.CONVERTERS has one converter for each).
+SUPPORTED_OPS = frozenset({
+    "BatchNorm", "Concat", "Convolution", "Crop", "Deconvolution", "Dropout", "Eltwise", "Flatten",
+    "InnerProduct", "Input", "LRN", "Permute", "Pooling", "Power", "PReLU", "ReLU", "Reshape", "Scale",
+    "Sigmoid", "Slice", "Softmax", "Split", "TanH",
+})
+
 
 @dataclass
 class Layer:
@@ -68,11 +75,11 @@ class Net:
 
 
 def load_caffe(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
-    from hhbc.frontends.caffe_layers import CONVERTERS, build_relax, needs_weights
+    from hhbc.frontends.caffe_layers import build_relax, needs_weights
 
     prototxt, weights = _locate(path, options)
     net = read_prototxt(prototxt)
-    _check_supported(net, CONVERTERS)
+    _check_supported(net)
     weighted = [l for l in net.layers if needs_weights(l)]
     if weighted:
         if weights is None:
@@ -214,8 +221,8 @@ def blob_array(blob) -> tuple[np.ndarray, tuple[int, ...], bool]:
     return data, (blob.num, blob.channels, blob.height, blob.width), True
 
 
-def _check_supported(net: Net, converters: dict) -> None:
-    bad = [l for l in net.layers if l.type not in converters]
+def _check_supported(net: Net) -> None:
+    bad = [l for l in net.layers if l.type not in SUPPORTED_OPS]
     if bad:
         listed = ", ".join(f"'{l.name}' ({l.type or 'no type'})" for l in bad)
         types = ", ".join(sorted({l.type or "no type" for l in bad}))

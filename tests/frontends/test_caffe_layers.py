@@ -20,6 +20,7 @@ from hhbc.compare import compare
 from hhbc.compiler import compile_model
 from hhbc.emulate import run_model
 from hhbc.frontends import ImportOptions
+from hhbc.frontends.caffe import SUPPORTED_OPS
 from hhbc.frontends.caffe_layers import CONVERTERS
 from hhbc.targets import get_target
 
@@ -29,6 +30,10 @@ pytest.importorskip("cv2", reason="the Caffe reference is OpenCV: pip install 'h
 @pytest.fixture(scope="module", params=["host", pytest.param("c908", marks=pytest.mark.qemu)])
 def target(request):
     return get_target(request.param)
+
+
+def test_supported_ops_are_the_converters():
+    assert SUPPORTED_OPS == set(CONVERTERS)
 
 
 def test_every_layer_type_has_cases():
