@@ -20,7 +20,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", help="model file (.onnx)")
+    p.add_argument("model", nargs="?",
+                   help="model: .onnx, Caffe .prototxt (+ .caffemodel beside it), TensorFlow frozen .pb, "
+                        "or a SavedModel directory")
     p.add_argument("-f", "--model-file", dest="model_file", help="model file (HHB spelling)")
     p.add_argument("--target", "--board", dest="target", default="c906",
                    help="target core, see 'hhbc targets' (default: c906)")

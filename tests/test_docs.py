@@ -1,19 +1,24 @@
-"""The README's support table lists exactly the ONNX ops the frontend accepts."""
+"""The README's support tables list exactly the ops each frontend accepts."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
-from hhbc.frontends.onnx import SUPPORTED_OPS
+import pytest
+
 from hhbc.targets import TARGETS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+FRONTENDS = ["onnx", "tensorflow", "caffe"]
 
 
-def _ops_table() -> set[str]:
+def _ops_table(fmt: str) -> set[str]:
     text = README.read_text()
-    section = text.split("<!-- ops-table", 1)[1].split("\n\n", 1)[0]
+    marker = f"<!-- ops-table:{fmt} "
+    assert marker in text, f"README has no {fmt} ops table"
+    section = text.split(marker, 1)[1].split("\n\n", 1)[0]
     ops = set()
     for row in section.splitlines()[3:]:
         cells = [c.strip() for c in row.strip("|").split("|")]
@@ -22,8 +27,10 @@ def _ops_table() -> set[str]:
     return ops
 
 
-def test_readme_op_table_matches_frontend():
-    assert _ops_table() == set(SUPPORTED_OPS)
+@pytest.mark.parametrize("fmt", FRONTENDS)
+def test_readme_op_table_matches_frontend(fmt):
+    module = importlib.import_module(f"hhbc.frontends.{fmt}")
+    assert _ops_table(fmt) == set(module.SUPPORTED_OPS)
 
 
 def test_readme_lists_every_target():

@@ -9,9 +9,7 @@ call with the Caffe layer name, which generated C carries.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import os
 import re
 import sys
 from typing import Callable
@@ -23,6 +21,7 @@ from tvm import relax
 from hhbc.errors import HhbcError
 from hhbc.frontends.caffe import Layer, Net, blob_array
 from hhbc.frontends.model import TensorInfo
+from hhbc.frontends.quiet import quiet
 from hhbc.layers import emit_stamped
 
 F32 = np.float32
@@ -621,23 +620,10 @@ def build_relax(net: Net, inputs: list[TensorInfo], output_names: list[str]):
     except HhbcError as err:
         message = str(err)
     # A BlockBuilder left mid-function warns on stderr when it is collected: let it, quietly.
-    with _quiet_fds():
+    with quiet():
         del g
         gc.collect()
     raise HhbcError(message)
-
-
-@contextlib.contextmanager
-def _quiet_fds():
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _build(g: "_Graph", net: Net, inputs: list[TensorInfo], output_names: list[str]):
