@@ -7,6 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +53,35 @@ def test_clean_venv_install_compiles_and_builds(wheel, tmp_path):
                  "kernels/hhbc_kernels.h", "kernels/conv2d.c"):
         assert (out / name).exists(), name
     assert sorted(p.name for p in work.iterdir()) == ["out"]   # nothing written outside -o
+
+    # Caffe and frozen TensorFlow models compile with neither framework installed.
+    for framework in ("tensorflow", "cv2", "caffe"):
+        probe = subprocess.run([str(py), "-c", f"import {framework}"], capture_output=True)
+        assert probe.returncode != 0, f"{framework} should not be in the clean venv"
+    for name, path, extra in _framework_models(tmp_path):
+        proc = subprocess.run([str(venv / "bin" / "hhbc"), "compile", str(path), "--target", "c906",
+                               "-o", f"out_{name}", "--build", *extra], capture_output=True, text=True, cwd=work)
+        assert proc.returncode == 0, (name, proc.stderr[-3000:])
+        assert (work / f"out_{name}" / "model").exists()
+
+
+def _framework_models(tmp_path: Path):
+    """A small Caffe net (hhbc's own protobuf schema) and a frozen GraphDef (written by TensorFlow)."""
+    sys.path.insert(0, str(ROOT / "tests" / "frontends"))
+    from caffe_cases import Net, conv_layer
+
+    net = conv_layer(Net({"data": (1, 3, 8, 8)}), "conv1", "data", "conv1", 3, 4, pad=1)
+    net.add("relu1", "ReLU", "conv1", "conv1")
+    caffe_dir = tmp_path / "caffe"
+    caffe_dir.mkdir()
+    yield "caffe", net.write(caffe_dir, "net"), []
+
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow writes the test GraphDef (test extra)")
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [1, 8, 8, 3], name="x")
+        w = np.random.default_rng(0).standard_normal((3, 3, 3, 4)).astype(np.float32)
+        tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"), name="y")
+    pb = tmp_path / "net.pb"
+    pb.write_bytes(graph.as_graph_def().SerializeToString())
+    yield "tf", pb, ["-on", "y"]
