@@ -16,30 +16,35 @@ from pathlib import Path
 
 from hhbc import __version__
 from hhbc.bench import BenchResult, bench
+from hhbc.frontends import ImportOptions
 from hhbc.targets import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "models"
 TARGETS = [("c906", None), ("c908", None), ("rvv", 128), ("rvv", 256), ("rv64gc", None)]
+_KWS_CUT = ImportOptions(("Mfcc:0",), ((1, 49, 10),), ("labels_softmax:0",))
 SHARED_MODELS = [
-    ("sinian KWS (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_kws.onnx"),
-    ("sinian VWW (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_vww.onnx"),
-    ("sinian IC (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_ic.onnx"),
-    ("sinian AD (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_ad.onnx"),
-    ("MNIST (ONNX)", "onnx/wonnx/opt-mnist.onnx"),
+    ("sinian KWS (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_kws.onnx", ImportOptions()),
+    ("sinian VWW (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_vww.onnx", ImportOptions()),
+    ("sinian IC (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_ic.onnx", ImportOptions()),
+    ("sinian AD (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_ad.onnx", ImportOptions()),
+    ("MNIST (ONNX)", "onnx/wonnx/opt-mnist.onnx", ImportOptions()),
+    ("ARM DS-CNN-S KWS (TF .pb, Mfcc->softmax)", "tf/frozen/arm_ml_kws/DS_CNN_S.pb", _KWS_CUT),
+    ("LeNet (Caffe)", "caffe/lenet/lenet.prototxt", ImportOptions()),
+    ("MTCNN det3 (Caffe)", "caffe/mtcnn/det3.prototxt", ImportOptions()),
 ]
 
 
-def _models(tmp: Path) -> list[tuple[str, Path]]:
+def _models(tmp: Path) -> list[tuple[str, Path, ImportOptions]]:
     sys.path.insert(0, str(ROOT / "examples"))
     import onnx
     from make_kws_dscnn import build_model
 
     demo = tmp / "kws_dscnn.onnx"
     onnx.save(build_model(), str(demo))
-    models = [("demo DS-CNN KWS (examples/make_kws_dscnn.py)", demo)]
+    models = [("demo DS-CNN KWS (examples/make_kws_dscnn.py)", demo, ImportOptions())]
     if SHARED.is_dir():
-        models += [(label, SHARED / rel) for label, rel in SHARED_MODELS if (SHARED / rel).is_file()]
+        models += [(label, SHARED / rel, opts) for label, rel, opts in SHARED_MODELS if (SHARED / rel).is_file()]
     else:
         print(f"note: {SHARED} not found; measuring the demo model only", file=sys.stderr)
     return models
@@ -66,10 +71,10 @@ def _layers(r: BenchResult) -> list[str]:
 def generate(path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="hhbc-benchmarks-") as tmp:
         rows, demo_detail = [], None
-        for label, model in _models(Path(tmp)):
+        for label, model, options in _models(Path(tmp)):
             for name, vlen in TARGETS:
                 print(f"bench: {label} on {name}{vlen or ''}", file=sys.stderr, flush=True)
-                result = bench(model, get_target(name), vlen=vlen)
+                result = bench(model, get_target(name), vlen=vlen, options=options)
                 rows.append(_row(label, result))
                 if demo_detail is None and name == "c906":
                     demo_detail = result

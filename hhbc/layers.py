@@ -8,6 +8,8 @@ reads them back for the comments in model.c.
 
 from __future__ import annotations
 
+import re
+
 import tvm
 from tvm import relax
 
@@ -134,3 +136,25 @@ class _Restamper(relax.PyExprMutator):
             if layer and new.span is None:
                 new = stamp(new, layer)
         return new
+
+
+class BindingNames:
+    """Readable, unique Relax binding names derived from layer names (for `-v` IR).
+
+    The span carries the real name; this only keeps the printed IR legible.
+    """
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, layer: str) -> str:
+        # The tail of a long scoped name (a/b/c/Conv2D) is the informative part.
+        base = re.sub(r"\W", "_", layer, flags=re.ASCII).strip("_")[-40:].strip("_") or "layer"
+        if not base[0].isalpha():
+            base = "l_" + base
+        hint, k = base, 1
+        while hint in self.used:
+            k += 1
+            hint = f"{base}_{k}"
+        self.used.add(hint)
+        return hint

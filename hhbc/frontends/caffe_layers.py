@@ -10,7 +10,6 @@ call with the Caffe layer name, which generated C carries.
 from __future__ import annotations
 
 import gc
-import re
 import sys
 from typing import Callable
 
@@ -22,7 +21,7 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.caffe import Layer, Net, blob_array
 from hhbc.frontends.model import TensorInfo
 from hhbc.frontends.quiet import quiet
-from hhbc.layers import emit_stamped
+from hhbc.layers import BindingNames, emit_stamped
 
 F32 = np.float32
 
@@ -33,7 +32,7 @@ class _Builder:
     def __init__(self, net: Net):
         self.net = net
         self.bb = relax.BlockBuilder()
-        self.hints: set[str] = set()
+        self.hint = BindingNames()
         self.layer: Layer | None = None
         self.skip: set[int] = set()        # layers merged into an earlier one (Scale after BatchNorm)
 
@@ -49,19 +48,8 @@ class _Builder:
         name = name or self.layer.name
         expr = self.bb.normalize(emit_stamped(self.bb, expr, name))
         if isinstance(expr, (relax.Call, relax.TupleGetItem)):
-            expr = self.bb.emit(expr, name_hint=self._hint(name))
+            expr = self.bb.emit(expr, name_hint=self.hint(name))
         return expr
-
-    def _hint(self, layer: str) -> str:
-        base = re.sub(r"\W", "_", layer, flags=re.ASCII).strip("_")[:40] or "layer"
-        if not base[0].isalpha():
-            base = "l_" + base
-        hint, k = base, 1
-        while hint in self.hints:
-            k += 1
-            hint = f"{base}_{k}"
-        self.hints.add(hint)
-        return hint
 
     @staticmethod
     def shape(expr: relax.Expr) -> tuple[int, ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,7 +25,7 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
-from hhbc.layers import emit_stamped
+from hhbc.layers import BindingNames, emit_stamped
 
 # ONNX ops whose Relax lowering hhbc's kernels cover (after simplification).
 SUPPORTED_OPS = frozenset({
@@ -217,7 +216,7 @@ def _make_importer_class():
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.hints: set[str] = set()   # binding names in use (readable `-v` IR)
+            self.hint = BindingNames()   # readable `-v` IR
             self.current_node: tuple[str, str] | None = None
 
         def _convert_operator(self, op_name, inputs, attrs, opset):
@@ -237,20 +236,9 @@ def _make_importer_class():
             if isinstance(sym, relax.Expr):
                 sym = self.bb.normalize(emit_stamped(self.bb, sym, layer or op_name))
             if isinstance(sym, relax.Call) and isinstance(sym.ty, relax.TensorType):
-                hint = self._layer_hint(layer or op_name)
+                hint = self.hint(layer or op_name)
                 sym = self.bb.emit(sym, name_hint=hint)
             return sym
-
-        def _layer_hint(self, layer: str) -> str:
-            base = re.sub(r"\W", "_", layer, flags=re.ASCII).strip("_")[:40] or "layer"
-            if not base[0].isalpha():
-                base = "l_" + base
-            hint, k = base, 1
-            while hint in self.hints:
-                k += 1
-                hint = f"{base}_{k}"
-            self.hints.add(hint)
-            return hint
 
     return Importer
 

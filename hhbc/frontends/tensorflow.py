@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.frontends.tensorflow_ops import OPS, SUPPORTED_OPS, Affine
-from hhbc.layers import emit_stamped
+from hhbc.layers import BindingNames, emit_stamped
 
 TF_EXTRA = "pip install 'hhbc[tf]'"
 TEST_EXTRA = "pip install 'hhbc[test]'"
@@ -249,7 +248,7 @@ class _Converter:
         self.bb = relax.BlockBuilder()
         self.values: dict[tuple[str, int], Any] = {}   # ndarray | Relax expr | Affine
         self.materialized: dict[int, Any] = {}          # id(Affine) -> Relax var
-        self.hints: set[str] = set()
+        self.hint = BindingNames()
         self.node = None
         # reads of each tensor still to come (the outputs count as one read each)
         self.pending: Counter = Counter(spec.output_refs)
@@ -261,7 +260,7 @@ class _Converter:
         relax = self.relax
         params = []
         for info, ref in zip(self.spec.inputs, self.spec.input_refs):
-            var = relax.Var(self._hint(info.name), relax.TensorType(list(info.shape), info.dtype))
+            var = relax.Var(self.hint(info.name), relax.TensorType(list(info.shape), info.dtype))
             self.values[ref] = var
             params.append(var)
         with self.bb.function("main", params=params):
@@ -318,18 +317,7 @@ class _Converter:
     # -- values -------------------------------------------------------------------
     def emit(self, call, layer: str | None = None):
         layer = layer or self.node.name
-        return self.bb.emit(emit_stamped(self.bb, call, layer), name_hint=self._hint(layer.split(" + ")[-1]))
-
-    def _hint(self, layer: str) -> str:
-        base = re.sub(r"\W", "_", layer, flags=re.ASCII).strip("_")[-40:].strip("_") or "layer"
-        if not base[0].isalpha():
-            base = "l_" + base
-        hint, k = base, 1
-        while hint in self.hints:
-            k += 1
-            hint = f"{base}_{k}"
-        self.hints.add(hint)
-        return hint
+        return self.bb.emit(emit_stamped(self.bb, call, layer), name_hint=self.hint(layer.split(" + ")[-1]))
 
     def expr(self, value, dtype: str = "float32"):
         """A value as a Relax expression: constants become relax.const, affines are emitted."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from conftest import assert_one_line_error
 from onnx import TensorProto, helper
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -18,16 +19,6 @@ def _relu_model(path: Path, shape=(1, 3, 8, 8)) -> Path:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(shape))])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     return path
-
-
-def _assert_one_line_error(proc, *needles: str, code: int = 2) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("hhbc: error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _listing(root: Path) -> set[Path]:
@@ -42,7 +33,7 @@ def workdir(tmp_path, monkeypatch):
 
 def test_missing_file(cli, workdir):
     proc = cli("compile", "nope.onnx", "--target", "c906", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "nope.onnx", "no such file")
+    assert_one_line_error(proc, "nope.onnx", "no such file")
     assert _listing(workdir) == set()
 
 
@@ -52,7 +43,7 @@ def test_truncated_onnx(cli, workdir):
     bad.write_bytes(good[: len(good) // 2])
     before = _listing(workdir)
     proc = cli("compile", str(bad), "--target", "c906", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "truncated.onnx", "not a valid ONNX model")
+    assert_one_line_error(proc, "truncated.onnx", "not a valid ONNX model")
     assert _listing(workdir) == before
 
 
@@ -60,7 +51,7 @@ def test_garbage_onnx(cli, workdir):
     bad = workdir / "garbage.onnx"
     bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     proc = cli("compile", str(bad), "--target", "c906", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "garbage.onnx", "not a valid ONNX model")
+    assert_one_line_error(proc, "garbage.onnx", "not a valid ONNX model")
     assert not (workdir / "out").exists()
 
 
@@ -75,7 +66,7 @@ def test_unsupported_ops_listed_together(cli, workdir):
     path = workdir / "unsupported.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     proc = cli("compile", str(path), "--target", "c906", "-o", "out", cwd=workdir)
-    line = _assert_one_line_error(proc, "unsupported.onnx", "Einsum", "NonMaxSuppression",
+    line = assert_one_line_error(proc, "unsupported.onnx", "Einsum", "NonMaxSuppression",
                                   "'nms_1'", "'einsum_7'", "'einsum_8'")
     assert "ok_relu" not in line
     assert not (workdir / "out").exists()
@@ -93,7 +84,7 @@ def _dynamic_model(path: Path) -> Path:
 def test_dynamic_non_batch_dim_needs_is(cli, workdir):
     path = _dynamic_model(workdir / "dyn.onnx")
     proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "'x'", "dynamic dim 2", "height", "-is")
+    assert_one_line_error(proc, "'x'", "dynamic dim 2", "height", "-is")
     assert not (workdir / "out").exists()
 
 
@@ -134,7 +125,7 @@ OPTION_ERRORS = [
 def test_bad_option(cli, workdir, args, needles):
     path = _relu_model(workdir / "m.onnx")
     proc = cli("compile", str(path), "-o", "out", *args, cwd=workdir)
-    _assert_one_line_error(proc, *needles)
+    assert_one_line_error(proc, *needles)
     assert not (workdir / "out").exists()
 
 
@@ -142,13 +133,13 @@ def test_output_dir_is_a_file(cli, workdir):
     path = _relu_model(workdir / "m.onnx")
     (workdir / "out").write_text("I am a file")
     proc = cli("compile", str(path), "--target", "c906", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "-o out", "not a directory")
+    assert_one_line_error(proc, "-o out", "not a directory")
     assert (workdir / "out").read_text() == "I am a file"
 
 
 def test_unknown_option_is_one_line(cli, workdir):
     proc = cli("compile", "m.onnx", "-o", "out", "--frobnicate", cwd=workdir)
-    _assert_one_line_error(proc, "--frobnicate")
+    assert_one_line_error(proc, "--frobnicate")
 
 
 def test_non_float_input_rejected(cli, workdir):
@@ -159,21 +150,21 @@ def test_non_float_input_rejected(cli, workdir):
     onnx.save(helper.make_model(helper.make_graph([node], "g", [vi], [out]),
                                 opset_imports=[helper.make_opsetid("", 13)]), str(path))
     proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "'x'", "INT32")
+    assert_one_line_error(proc, "'x'", "INT32")
 
 
 def test_bad_npy_input(cli, workdir):
     path = _relu_model(workdir / "m.onnx")
     (workdir / "x.npy").write_bytes(b"not numpy")
     proc = cli("run", str(path), "--target", "host", "--input", "x.npy", cwd=workdir)
-    _assert_one_line_error(proc, "x.npy")
+    assert_one_line_error(proc, "x.npy")
 
 
 def test_wrong_input_size(cli, workdir):
     path = _relu_model(workdir / "m.onnx")
     np.save(workdir / "x.npy", np.zeros((1, 3, 8, 7), np.float32))
     proc = cli("run", str(path), "--target", "host", "--input", "x.npy", cwd=workdir)
-    _assert_one_line_error(proc, "does not fit", "'x'")
+    assert_one_line_error(proc, "does not fit", "'x'")
 
 
 def test_mismatch_exits_nonzero(cli, workdir, monkeypatch):

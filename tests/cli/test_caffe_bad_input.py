@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 
 from hhbc.frontends.caffe_schema import caffe_messages
 
@@ -43,16 +44,6 @@ def _caffemodel(path: Path, blobs: dict[str, list[tuple[int, ...]]], legacy: boo
 GOOD_BLOBS = {"conv1": [(4, 3, 3, 3), (4,)], "fc": [(5, 256), (5,)]}
 
 
-def _assert_one_line_error(proc, *needles: str, code: int = 2) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("hhbc: error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -80,7 +71,7 @@ layer { name: "roi_pool2" type: "ROIPooling" bottom: "q" top: "r" }
 """
     (workdir / "small.prototxt").write_text(text)
     _caffemodel(workdir / "small.caffemodel", GOOD_BLOBS)
-    line = _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt", "ROIPooling",
+    line = assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt", "ROIPooling",
                                   "Python", "'roi_pool'", "'proposal'", "'roi_pool2'")
     assert "ok_relu" not in line and "conv1" not in line
     assert not (workdir / "out").exists()
@@ -95,19 +86,19 @@ layer { name: "roi_pool2" type: "ROIPooling" bottom: "q" top: "r" }
 def test_caffemodel_not_matching_prototxt(cli, workdir, blobs, needles):
     (workdir / "small.prototxt").write_text(NET)
     _caffemodel(workdir / "small.caffemodel", blobs)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.caffemodel", *needles)
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.caffemodel", *needles)
     assert not (workdir / "out").exists()
 
 
 def test_legacy_blob_dims_checked_too(cli, workdir):
     (workdir / "small.prototxt").write_text(NET)
     _caffemodel(workdir / "small.caffemodel", {"conv1": GOOD_BLOBS["conv1"], "fc": [(5, 250), (5,)]}, legacy=True)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "'fc'", "[1, 1, 5, 250]", "[5, 256]")
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "'fc'", "[1, 1, 5, 250]", "[5, 256]")
 
 
 def test_missing_caffemodel(cli, workdir):
     (workdir / "small.prototxt").write_text(NET)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt", "'conv1'", "'fc'",
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt", "'conv1'", "'fc'",
                            "small.caffemodel", "--weights")
     assert not (workdir / "out").exists()
 
@@ -116,10 +107,10 @@ def test_weights_option(cli, workdir):
     (workdir / "small.prototxt").write_text(NET)
     _caffemodel(workdir / "trained_iter_100.caffemodel", GOOD_BLOBS)
     _caffemodel(workdir / "other.caffemodel", {"conv1": GOOD_BLOBS["conv1"]})   # two candidates: none chosen
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "--weights")
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "--weights")
     proc = _compile(cli, workdir, "small.prototxt", "--weights", "trained_iter_100.caffemodel")
     assert proc.returncode == 0, proc.stderr
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt", "--weights", "nope.caffemodel"),
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt", "--weights", "nope.caffemodel"),
                            "--weights nope.caffemodel", "no such file")
 
 
@@ -129,7 +120,7 @@ def test_caffemodel_path_finds_prototxt(cli, workdir):
     proc = _compile(cli, workdir, "small.caffemodel")
     assert proc.returncode == 0, proc.stderr
     _caffemodel(workdir / "lonely.caffemodel", GOOD_BLOBS)
-    _assert_one_line_error(_compile(cli, workdir, "lonely.caffemodel"), "lonely.caffemodel", "lonely.prototxt")
+    assert_one_line_error(_compile(cli, workdir, "lonely.caffemodel"), "lonely.caffemodel", "lonely.prototxt")
 
 
 def test_unparsable_prototxt_names_the_line(cli, workdir):
@@ -137,19 +128,19 @@ def test_unparsable_prototxt_names_the_line(cli, workdir):
                        'layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1"')
     (workdir / "small.prototxt").write_text(text)
     _caffemodel(workdir / "small.caffemodel", GOOD_BLOBS)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt:10:", "not a valid Caffe prototxt")
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.prototxt:10:", "not a valid Caffe prototxt")
 
 
 def test_garbage_caffemodel(cli, workdir):
     (workdir / "small.prototxt").write_text(NET)
     (workdir / "small.caffemodel").write_bytes(np.random.default_rng(1).integers(0, 256, 4096, np.uint8).tobytes())
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.caffemodel", "not a valid .caffemodel")
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "small.caffemodel", "not a valid .caffemodel")
 
 
 def test_bottom_never_produced(cli, workdir):
     (workdir / "small.prototxt").write_text(NET + 'layer { name: "sig" type: "Sigmoid" bottom: "nowhere" top: "s" }\n')
     _caffemodel(workdir / "small.caffemodel", GOOD_BLOBS)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "layer 'sig' (Sigmoid)", "'nowhere'")
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt"), "layer 'sig' (Sigmoid)", "'nowhere'")
 
 
 @pytest.mark.parametrize("args,needles", [
@@ -161,4 +152,4 @@ def test_bottom_never_produced(cli, workdir):
 def test_bad_io_options(cli, workdir, args, needles):
     (workdir / "small.prototxt").write_text(NET)
     _caffemodel(workdir / "small.caffemodel", GOOD_BLOBS)
-    _assert_one_line_error(_compile(cli, workdir, "small.prototxt", *args), *needles)
+    assert_one_line_error(_compile(cli, workdir, "small.prototxt", *args), *needles)

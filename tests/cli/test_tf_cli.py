@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 tf = pytest.importorskip("tensorflow")
@@ -39,16 +40,6 @@ def _without_tf(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, timeout=600)
 
 
-def _assert_one_line_error(proc, *needles: str, code: int = 2) -> str:
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("hhbc: error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
 def _small_pb(path: Path, dims=(None, 8, 8, 3)) -> Path:
     rng = np.random.default_rng(0)
     g = tf.Graph()
@@ -75,7 +66,7 @@ def workdir(tmp_path, monkeypatch):
 def test_not_a_graph_def(cli, workdir, content):
     (workdir / "bad.pb").write_bytes(content)
     proc = cli("compile", "bad.pb", "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "bad.pb", "not a TensorFlow GraphDef")
+    assert_one_line_error(proc, "bad.pb", "not a TensorFlow GraphDef")
     assert not (workdir / "out").exists()
 
 
@@ -83,15 +74,15 @@ def test_truncated_graph_def(cli, workdir):
     data = _small_pb(workdir / "good.pb").read_bytes()
     (workdir / "cut.pb").write_bytes(data[: len(data) // 2])
     proc = cli("compile", "cut.pb", "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "cut.pb", "not a TensorFlow GraphDef")
+    assert_one_line_error(proc, "cut.pb", "not a TensorFlow GraphDef")
 
 
 def test_output_name_not_in_the_graph(cli, workdir):
     _small_pb(workdir / "m.pb")
     proc = cli("compile", "m.pb", "--target", "host", "-o", "out", "-on", "logits:0", cwd=workdir)
-    _assert_one_line_error(proc, "m.pb", "no node named 'logits'", "-on")
+    assert_one_line_error(proc, "m.pb", "no node named 'logits'", "-on")
     proc = cli("compile", "m.pb", "--target", "host", "-o", "out", "-in", "nope", cwd=workdir)
-    _assert_one_line_error(proc, "no node named 'nope'", "-in")
+    assert_one_line_error(proc, "no node named 'nope'", "-in")
 
 
 def test_unsupported_ops_listed_together(cli, workdir):
@@ -104,7 +95,7 @@ def test_unsupported_ops_listed_together(cli, workdir):
         tf.add(tf.math.erf(c, name="erf_8"), a, name="y")
     (workdir / "u.pb").write_bytes(g.as_graph_def().SerializeToString())
     proc = cli("compile", "u.pb", "--target", "host", "-o", "out", cwd=workdir)
-    line = _assert_one_line_error(proc, "u.pb", "Cumsum", "Erf", "'cumsum_1'", "'erf_7'", "'erf_8'")
+    line = assert_one_line_error(proc, "u.pb", "Cumsum", "Erf", "'cumsum_1'", "'erf_7'", "'erf_8'")
     assert "ok_relu" not in line
     assert not (workdir / "out").exists()
 
@@ -121,7 +112,7 @@ def test_compile_without_tensorflow(workdir):
 def test_run_without_tensorflow_names_the_test_extra(workdir):
     _small_pb(workdir / "m.pb")
     proc = _without_tf("run", "m.pb", "--target", "host", cwd=workdir)
-    _assert_one_line_error(proc, "TensorFlow", "pip install 'hhbc[test]'")
+    assert_one_line_error(proc, "TensorFlow", "pip install 'hhbc[test]'")
 
 
 def test_saved_model_without_tensorflow_names_the_tf_extra(workdir):
@@ -130,7 +121,7 @@ def test_saved_model_without_tensorflow_names_the_tf_extra(workdir):
     module.f = tf.function(lambda x: {"y": x * 2.0}, input_signature=[tf.TensorSpec([2], tf.float32)])
     tf.saved_model.save(module, str(saved), signatures={"serving_default": module.f})
     proc = _without_tf("compile", str(saved), "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "saved", "SavedModel", "pip install 'hhbc[tf]'")
+    assert_one_line_error(proc, "saved", "SavedModel", "pip install 'hhbc[tf]'")
     assert not (workdir / "out").exists()
 
 
@@ -140,12 +131,12 @@ def test_saved_model_pb_given_as_a_file(cli, workdir):
     module.f = tf.function(lambda x: {"y": x * 2.0}, input_signature=[tf.TensorSpec([2], tf.float32)])
     tf.saved_model.save(module, str(saved), signatures={"serving_default": module.f})
     proc = cli("compile", str(saved / "saved_model.pb"), "--target", "host", "-o", "out", cwd=workdir)
-    _assert_one_line_error(proc, "saved_model.pb", "give its directory")
+    assert_one_line_error(proc, "saved_model.pb", "give its directory")
 
 
 def test_error_mid_graph_leaves_no_warnings(cli, workdir):
     """A node that fails half-way through the Relax function: the error line and nothing else."""
     _small_pb(workdir / "m.pb", dims=(None, None, None, 3))
     proc = cli("compile", "m.pb", "--target", "host", "-o", "out", "-is", "1 9 9 3", "-q", cwd=workdir)
-    _assert_one_line_error(proc, "m.pb", "MatMul node", "cannot multiply [1, 100] by [64, 5]")
+    assert_one_line_error(proc, "m.pb", "MatMul node", "cannot multiply [1, 100] by [64, 5]")
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
