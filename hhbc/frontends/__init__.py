@@ -9,12 +9,14 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 
 # suffix -> format
-FORMATS = {".onnx": "onnx", ".prototxt": "caffe", ".caffemodel": "caffe", ".pb": "tensorflow"}
+FORMATS = {".onnx": "onnx", ".prototxt": "caffe", ".caffemodel": "caffe", ".pb": "tensorflow",
+           ".tflite": "tflite"}
 # format -> (module, loader); each loader is `load(path: Path, options: ImportOptions) -> ImportedModel`
 LOADERS = {
     "onnx": ("hhbc.frontends.onnx", "load_onnx"),
     "caffe": ("hhbc.frontends.caffe", "load_caffe"),
     "tensorflow": ("hhbc.frontends.tensorflow", "load_tensorflow"),
+    "tflite": ("hhbc.frontends.tflite", "load_tflite"),
 }
 
 

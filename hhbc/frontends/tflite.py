@@ -1,0 +1,408 @@
+"""TFLite frontend: a .tflite flatbuffer -> Relax, through TVM's own TFLite importer.
+
+hhbc adds what firmware needs on top of TVM's importer:
+  * the file is walked once up front, so a truncated or foreign file is a
+    one-line error naming it, not a traceback from deep inside flatbuffers;
+  * every op is checked before TVM sees the model: custom ops and builtins
+    hhbc cannot lower are all named in one message (op index, output tensor);
+  * float models only, for now: int8/hybrid/float16-weight/sparse models are
+    refused by name instead of being compiled into wrong results;
+  * every call a TFLite op becomes is stamped with the op's output tensor name
+    (TVM's importer keeps none), so generated C carries it in comments;
+  * HHB's -is (input shapes), -on (outputs: any tensors) and -in (inputs: any
+    tensors; the graph is cut between them).
+The reference is the TFLite interpreter (ai-edge-litert) with its reference kernels.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hhbc.errors import HhbcError
+from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
+from hhbc.frontends.quiet import quiet
+from hhbc.frontends.shapes import resolve_shape
+from hhbc.layers import BindingNames, emit_stamped
+
+# TFLite builtins whose Relax (from TVM's importer) hhbc's kernels cover, for float models.
+SUPPORTED_OPS = frozenset({
+    "ABS", "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DIV",
+    "EXP", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOG", "LOGISTIC",
+    "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM", "MUL", "NEG", "PAD", "PADV2", "RELU", "RELU6",
+    "RELU_N1_TO_1", "RESHAPE", "RSQRT", "SOFTMAX", "SQRT", "SUB", "SUM", "TANH",
+    "TRANSPOSE", "REDUCE_MAX", "REDUCE_MIN",
+})
+
+# tflite.TensorType -> numpy dtype name (tflite/TensorType.py)
+_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
+          7: "int16", 8: "complex64", 9: "int8", 10: "float64", 11: "complex128", 12: "uint64",
+          13: "resource", 14: "variant", 15: "uint32", 16: "uint16", 17: "int4"}
+_QUANT_TYPES = {"int8", "uint8", "int16", "int4"}
+
+
+def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
+    buf = path.read_bytes()
+    graph = read_tflite(path, buf)
+    _check_float(graph, path)
+    _check_supported(graph, path)
+    inputs, output_names = _select_io(graph, path, options)
+    mod = _import_relax(graph, inputs, output_names, path)
+    outputs = _output_infos(mod, output_names)
+    return ImportedModel(
+        mod=mod, inputs=inputs, outputs=outputs, source=path, format="tflite",
+        source_ops=dict(Counter(op.code for op in graph.ops)),
+        reference=_reference_fn(buf, graph, inputs, outputs, path),
+    )
+
+
+# ---------------------------------------------------------------- reading
+@dataclass
+class _Tensor:
+    index: int
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    signature: tuple[int, ...]      # -1 for dynamic dims
+    buffer_bytes: int               # constant data size (0: an activation)
+    quantized: bool                 # has scales
+    sparse: bool
+
+
+@dataclass
+class _Op:
+    index: int
+    code: str           # builtin name, or "CUSTOM"
+    custom: str         # the custom code of a CUSTOM op
+    inputs: list[int]
+    outputs: list[int]
+
+
+@dataclass
+class _Graph:
+    model: object       # tflite.Model
+    tensors: list[_Tensor]
+    ops: list[_Op]
+    inputs: list[int]
+    outputs: list[int]
+
+    def tensor_name(self, idx: int) -> str:
+        return self.tensors[idx].name
+
+    def op_label(self, op: _Op) -> str:
+        out = self.tensors[op.outputs[0]].name if op.outputs else "?"
+        code = f"custom op '{op.custom}'" if op.code == "CUSTOM" else op.code
+        return f"op {op.index} {code} -> '{out}'"
+
+
+def read_tflite(path: Path, buf: bytes) -> _Graph:
+    """Parse and walk the whole flatbuffer: out-of-range offsets surface here, named."""
+    import tflite
+    from tflite.BuiltinOperator import BuiltinOperator
+
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise HhbcError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
+    builtin = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+    try:
+        model = tflite.Model.GetRootAsModel(buf, 0)
+        if model.SubgraphsLength() < 1:
+            raise HhbcError(f"{path}: not a valid TFLite model (no subgraph)")
+        buffers = []
+        for b in range(model.BuffersLength()):
+            buffer = model.Buffers(b)
+            size = buffer.DataLength()
+            if size:
+                buffer.DataAsNumpy()   # reads through the end: a truncated file raises here
+            elif buffer.Offset() > 1:  # data stored after the flatbuffer (models > 2 GB)
+                size = buffer.Size()
+                if buffer.Offset() + size > len(buf):
+                    raise HhbcError(f"{path}: truncated TFLite model (buffer {b} ends past the file)")
+            buffers.append(size)
+        sg = model.Subgraphs(0)
+        tensors = []
+        for i in range(sg.TensorsLength()):
+            t = sg.Tensors(i)
+            name = t.Name().decode("utf-8", "replace") if t.Name() is not None else f"tensor_{i}"
+            q = t.Quantization()
+            quantized = q is not None and (q.ScaleLength() > 0 or q.DetailsType() != 0)
+            shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+            sig = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else shape
+            bidx = t.Buffer()
+            tensors.append(_Tensor(i, name, _TYPES.get(t.Type(), f"type{t.Type()}"), shape, sig,
+                                   buffers[bidx] if 0 <= bidx < len(buffers) else 0,
+                                   quantized, t.Sparsity() is not None))
+        ops = []
+        for i in range(sg.OperatorsLength()):
+            op = sg.Operators(i)
+            oc = model.OperatorCodes(op.OpcodeIndex())
+            code_id = max(oc.DeprecatedBuiltinCode(), oc.BuiltinCode())
+            code = builtin.get(code_id, f"BUILTIN_{code_id}")
+            custom = (oc.CustomCode() or b"").decode("utf-8", "replace") if code == "CUSTOM" else ""
+            ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
+            outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+            for x in ins + outs:
+                if x >= len(tensors):
+                    raise HhbcError(f"{path}: not a valid TFLite model (op {i} names tensor {x} "
+                                    f"of {len(tensors)})")
+            ops.append(_Op(i, code, custom, ins, outs))
+        inputs = [int(x) for x in sg.InputsAsNumpy()] if sg.InputsLength() else []
+        outputs = [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
+        if any(not 0 <= x < len(tensors) for x in inputs + outputs):
+            raise HhbcError(f"{path}: not a valid TFLite model (graph IO names a missing tensor)")
+    except HhbcError:
+        raise
+    except Exception as err:   # flatbuffers raises IndexError, struct.error, ValueError, ...
+        raise HhbcError(f"{path}: truncated or corrupt TFLite model ({type(err).__name__}: "
+                        f"{_first_line(err)})") from None
+    if not ops:
+        raise HhbcError(f"{path}: TFLite model has no operators")
+    return _Graph(model, tensors, ops, inputs, outputs)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+# ---------------------------------------------------------------- checks
+def _check_float(graph: _Graph, path: Path) -> None:
+    """Refuse what this version would compile wrongly: quantized, float16-weight, sparse."""
+    for op in graph.ops:
+        if op.code in ("QUANTIZE", "DEQUANTIZE"):
+            src = graph.tensors[op.inputs[0]] if op.inputs else None
+            if src is not None and src.dtype == "float16":
+                raise HhbcError(f"{path}: float16-weight TFLite models are not supported yet "
+                                f"({graph.op_label(op)} reads float16 tensor '{src.name}')")
+            raise HhbcError(f"{path}: int8-quantized TFLite models are not supported yet "
+                            f"({graph.op_label(op)})")
+        for idx in op.inputs + op.outputs:
+            if idx < 0:
+                continue
+            t = graph.tensors[idx]
+            if t.quantized or t.dtype in _QUANT_TYPES:
+                what = "int8 weight" if t.buffer_bytes else "quantized tensor"
+                raise HhbcError(f"{path}: int8-quantized TFLite models are not supported yet "
+                                f"({what} '{t.name}' ({t.dtype}) of {graph.op_label(op)})")
+            if t.dtype == "float16":
+                raise HhbcError(f"{path}: float16-weight TFLite models are not supported yet "
+                                f"(float16 tensor '{t.name}' of {graph.op_label(op)})")
+            if t.sparse:
+                raise HhbcError(f"{path}: sparse TFLite tensors are not supported yet "
+                                f"('{t.name}' of {graph.op_label(op)})")
+
+
+def _check_supported(graph: _Graph, path: Path) -> None:
+    """Name every custom and unsupported op in one message, before TVM sees the model."""
+    custom = [op for op in graph.ops if op.code == "CUSTOM"]
+    if custom:
+        listed = ", ".join(graph.op_label(op) for op in custom)
+        raise HhbcError(f"{path}: custom ops are not supported: {listed}")
+    bad = [op for op in graph.ops if op.code not in SUPPORTED_OPS]
+    if bad:
+        ops = ", ".join(sorted({op.code for op in bad}))
+        listed = ", ".join(graph.op_label(op) for op in bad)
+        raise HhbcError(f"{path}: unsupported TFLite ops {ops} at {len(bad)} op(s): {listed}")
+
+
+# ---------------------------------------------------------------- IO selection
+def _select_io(graph: _Graph, path: Path, options: ImportOptions):
+    by_name: dict[str, int] = {}
+    for t in graph.tensors:
+        by_name.setdefault(t.name, t.index)
+    for name in list(options.input_names) + list(options.output_names):
+        if name not in by_name:
+            raise HhbcError(f"{path}: no tensor named '{name}' in the model (from -in/-on)")
+    input_idx = [by_name[n] for n in options.input_names] or list(graph.inputs)
+    shapes = list(options.input_shapes)
+    if shapes and len(shapes) != len(input_idx):
+        names = "; ".join(graph.tensor_name(i) for i in input_idx)
+        raise HhbcError(f"-is gives {len(shapes)} shape(s) for {len(input_idx)} input(s) ({names})")
+    infos = []
+    for k, idx in enumerate(input_idx):
+        t = graph.tensors[idx]
+        if t.buffer_bytes:
+            raise HhbcError(f"{path}: -in '{t.name}' is a constant tensor, not an activation")
+        if t.dtype != "float32":
+            raise HhbcError(f"{path}: input '{t.name}' has type {t.dtype}; "
+                            f"this version of hhbc compiles float32 inputs")
+        declared = [d if d > 0 else None for d in t.signature] if t.signature else None
+        infos.append(TensorInfo(t.name, resolve_shape(t.name, declared, shapes[k] if shapes else None),
+                                t.dtype))
+    output_names = list(options.output_names) or [graph.tensor_name(i) for i in graph.outputs]
+    return infos, output_names
+
+
+# ---------------------------------------------------------------- Relax import
+def _needed_ops(graph: _Graph, inputs: set[int], outputs: list[int], path: Path) -> list[_Op]:
+    """The ops between the chosen inputs and outputs, in model order."""
+    producer = {o: op for op in graph.ops for o in op.outputs}
+    needed: set[int] = set()
+    stack = list(outputs)
+    seen: set[int] = set()
+    while stack:
+        idx = stack.pop()
+        if idx < 0 or idx in seen or idx in inputs:
+            continue
+        seen.add(idx)
+        op = producer.get(idx)
+        if op is None:
+            t = graph.tensors[idx]
+            if not t.buffer_bytes:
+                raise HhbcError(f"{path}: output depends on tensor '{t.name}', which is not "
+                                f"among the inputs (give it with -in)")
+            continue
+        if op.index not in needed:
+            needed.add(op.index)
+            stack.extend(op.inputs)
+    return [op for op in graph.ops if op.index in needed]
+
+
+def _import_relax(graph: _Graph, inputs: list[TensorInfo], output_names: list[str], path: Path):
+    from tvm import relax
+    from tvm.relax.frontend.tflite import tflite_frontend as tvm_tflite
+
+    by_name = {}
+    for t in graph.tensors:
+        by_name.setdefault(t.name, t.index)
+    in_idx = {by_name[i.name] for i in inputs}
+    out_idx = [by_name[n] for n in output_names]
+    ops = _needed_ops(graph, in_idx, out_idx, path)
+    converter = None
+    message = None
+    with quiet():
+        try:
+            bb = relax.BlockBuilder()
+            with bb.function("main"):
+                with bb.dataflow():
+                    exp_tab = tvm_tflite.ExprTable()
+                    params = []
+                    for info in inputs:
+                        var = relax.Var(info.name, relax.TensorType(info.shape, info.dtype))
+                        exp_tab.set_expr(info.name, var)
+                        params.append(var)
+                    converter = _converter_class()(graph.model, graph.model.Subgraphs(0), exp_tab, bb)
+                    converter.convert_ops(graph, ops)
+                    tensors = converter.get_tensors(np.array(out_idx, np.int32))
+                    outs = [converter.get_tensor_expr(t) for t in tensors]
+                    out = bb.emit_output(outs[0] if len(outs) == 1 else relax.Tuple(outs))
+                bb.emit_func_output(out, params)
+            mod = bb.get()
+            mod["main"] = mod["main"].with_attrs({"num_input": len(params)})
+            return mod
+        except HhbcError as err:
+            message = f"{path}: {err}"
+        except Exception as err:
+            where = converter.current if converter is not None else None
+            at = f" at {graph.op_label(where)}" if where is not None else ""
+            message = f"{path}: TVM could not import the model{at}: {_first_line(err)}"
+        del converter
+        gc.collect()
+    raise HhbcError(message)
+
+
+_CONVERTER = None
+
+
+def _converter_class():
+    """TVM's OperatorConverter, converting only the chosen ops and stamping layer names."""
+    global _CONVERTER
+    if _CONVERTER is not None:
+        return _CONVERTER
+    from tvm import relax
+    from tvm.relax.frontend.tflite import tflite_frontend as tvm_tflite
+
+    class _StampingBuilder:
+        """The BlockBuilder seen by TVM's converters: every call they emit gets the layer."""
+
+        def __init__(self, bb):
+            self._bb = bb
+            self.layer = ""
+
+        def emit(self, expr, name_hint=""):
+            return self._bb.emit(emit_stamped(self._bb, expr, self.layer), name_hint)
+
+        def normalize(self, expr):
+            return self._bb.normalize(emit_stamped(self._bb, expr, self.layer))
+
+        def __getattr__(self, name):
+            return getattr(self._bb, name)
+
+    class Converter(tvm_tflite.OperatorConverter):
+        def __init__(self, model, subgraph, exp_tab, bb):
+            self.stamper = _StampingBuilder(bb)
+            super().__init__(model, subgraph, exp_tab, self.stamper)
+            self.hint = BindingNames()
+            self.current = None
+
+        def convert_ops(self, graph: _Graph, ops: list[_Op]) -> None:
+            for op_info in ops:
+                self.current = op_info
+                layer = graph.tensors[op_info.outputs[0]].name if op_info.outputs else op_info.code
+                self.stamper.layer = layer
+                op = self.subgraph.Operators(op_info.index)
+                ret = self.convert_map[op_info.code](op=op)
+                if ret is None:   # prefetched (constant) output
+                    continue
+                if isinstance(ret, relax.Call):
+                    ret = self.stamper._bb.emit(emit_stamped(self.stamper._bb, ret, layer),
+                                                name_hint=self.hint(layer))
+                else:
+                    ret = self.stamper.normalize(ret)
+                outs = self.get_output_tensors(op)
+                if len(outs) == 1:
+                    self.exp_tab.set_expr(tvm_tflite.get_tensor_name(self.subgraph, outs[0].tensor_idx), ret)
+                else:
+                    for k, t in enumerate(outs):
+                        self.exp_tab.set_expr(tvm_tflite.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
+            self.current = None
+            self.stamper.layer = ""
+
+    _CONVERTER = Converter
+    return Converter
+
+
+def _output_infos(mod, names: list[str]) -> list[TensorInfo]:
+    from tvm import relax
+
+    ret = mod["main"].ret_ty
+    fields = ret.fields if isinstance(ret, relax.TupleType) else [ret]
+    return [TensorInfo(n, tuple(int(d) for d in f.shape), str(f.dtype)) for n, f in zip(names, fields)]
+
+
+# ---------------------------------------------------------------- reference
+def _reference_fn(buf: bytes, graph: _Graph, inputs: list[TensorInfo], outputs: list[TensorInfo],
+                  path: Path):
+    """The TFLite interpreter with its reference kernels, on the original model."""
+    graph_inputs = [graph.tensor_name(i) for i in graph.inputs]
+    cut = [i.name for i in inputs] != graph_inputs
+    del graph
+
+    def run(arrays):
+        if cut:
+            raise HhbcError(f"{path}: the TFLite interpreter cannot run a model cut with -in; "
+                            "compare without -in, or compile only")
+        try:
+            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        except ImportError:
+            raise HhbcError("comparing TFLite models needs ai-edge-litert: pip install 'hhbc[test]'") from None
+        with quiet():
+            interp = Interpreter(model_content=buf, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                                 experimental_preserve_all_tensors=True)
+            details = {d["name"]: d for d in interp.get_input_details()}
+            for info in inputs:
+                d = details[info.name]
+                if tuple(d["shape"]) != info.shape:
+                    interp.resize_tensor_input(d["index"], list(info.shape), strict=False)
+            interp.allocate_tensors()
+            details = {d["name"]: d for d in interp.get_input_details()}
+            for info, a in zip(inputs, arrays):
+                interp.set_tensor(details[info.name]["index"], np.asarray(a, info.dtype).reshape(info.shape))
+            interp.invoke()
+            index = {d["name"]: d["index"] for d in interp.get_tensor_details()}
+            return [np.array(interp.get_tensor(index[o.name])) for o in outputs]
+
+    return run

@@ -1,0 +1,63 @@
+"""End to end on the real float TFLite models in ../shared/models, against the TFLite
+interpreter's reference kernels; the quantized ones are refused by name (for now)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hhbc.errors import HhbcError
+from hhbc.frontends import load_model
+from hhbc.runner import run_and_compare
+from hhbc.targets import get_target
+
+pytest.importorskip("ai_edge_litert")
+
+TARGETS = ["c908", "c906", "host"]
+
+FLOAT_MODELS = {
+    "vww": "tflite/mlperf_tiny/vww_96_float.tflite",
+    "resnet": "tflite/mlperf_tiny/pretrainedResnet.tflite",
+    "ad": "tflite/mlperf_tiny/ad01_fp32.tflite",
+}
+QUANTIZED_MODELS = {
+    "kws_hybrid": ("tflite/mlperf_tiny/kws_ref_model_float32.tflite", "int8 weight"),
+    "kws_int8": ("tflite/mlperf_tiny/kws_ref_model.tflite", "quantized tensor 'input_1'"),
+    "vww_int8": ("tflite/mlperf_tiny/vww_96_int8.tflite", "quantized tensor"),
+    "ad_int8": ("tflite/mlperf_tiny/ad01_int8.tflite", "quantized tensor"),
+    "resnet_int8": ("tflite/mlperf_tiny/pretrainedResnet_quant.tflite", "quantized tensor"),
+}
+
+
+def _inputs(name: str, models: Path):
+    if name == "ad":   # a real log-mel window from the MLPerf Tiny AD test set
+        frames = np.fromfile(models / "testdata/mlperf_tiny/normal_id_01_00000000_hist_librosa.bin", np.float32)
+        return [frames.reshape(40, 640)[:1]]
+    return None   # seeded random, from the runner
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", list(FLOAT_MODELS))
+def test_float_tflite_model_matches_interpreter(models_dir, name, target, tmp_path):
+    result = run_and_compare(models_dir / FLOAT_MODELS[name], get_target(target),
+                             inputs=_inputs(name, models_dir), out_dir=tmp_path / "out")
+    for c in result.comparisons:
+        print(f"{name} {target}: {c.line()}")
+        assert c.ok, c.line()
+    manifest = result.compiled.manifest
+    assert manifest["arena_bytes"] >= manifest["arena_lower_bound"] > 0
+    # Layer comments carry the TFLite output tensor names.
+    code = (tmp_path / "out" / "model.c").read_text()
+    assert "/* [0] " in code and ("model/" in code or "functional_1/" in code)
+
+
+@pytest.mark.parametrize("name", list(QUANTIZED_MODELS))
+def test_quantized_tflite_model_is_refused_by_name(models_dir, name):
+    path, needle = QUANTIZED_MODELS[name]
+    with pytest.raises(HhbcError) as err:
+        load_model(models_dir / path)
+    message = str(err.value)
+    assert "int8-quantized TFLite models are not supported yet" in message and needle in message, message
+    assert "\n" not in message
