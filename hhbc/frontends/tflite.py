@@ -101,8 +101,11 @@ class _Graph:
 
 def read_tflite(path: Path, buf: bytes) -> _Graph:
     """Parse and walk the whole flatbuffer: out-of-range offsets surface here, named."""
-    import tflite
-    from tflite.BuiltinOperator import BuiltinOperator
+    try:
+        import tflite
+        from tflite.BuiltinOperator import BuiltinOperator
+    except ImportError:
+        raise HhbcError("reading .tflite models needs the 'tflite' flatbuffer package: pip install tflite") from None
 
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise HhbcError(f"{path}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
