@@ -11,7 +11,7 @@ import pytest
 from hhbc.targets import TARGETS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-FRONTENDS = ["onnx", "tensorflow", "caffe"]
+FRONTENDS = ["onnx", "tensorflow", "caffe", "tflite"]
 
 
 def _ops_table(fmt: str) -> set[str]:
