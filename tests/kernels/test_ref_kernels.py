@@ -8,40 +8,24 @@ host supports them, and compared with an independent float64 numpy reference.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
-import json
 import math
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from c_harness import (HERE, HOST_CC, INCLUDE, REF, RUN_ENV, STRICT_FLAGS, ZIG_FLAGS, cstr, ilist,
+                       needs_cc, sanitizer_flags)
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-INCLUDE = ROOT / "hhbc" / "kernels" / "include"
-REF = ROOT / "hhbc" / "kernels" / "ref"
 
 OPS = [
     "conv2d", "depthwise_conv2d", "dense", "matmul", "binary", "unary", "prelu", "pool2d",
     "reduce", "concat", "transpose", "pad", "softmax", "resize2d", "copy",
     "deconv2d", "strided_slice", "lrn",   # differential tests in test_ref_kernels_extra.py
 ]
-
-HOST_CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-STRICT_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes"]
-ZIG_FLAGS = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64",
-             "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-SAN_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-RUN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=1")
-
-needs_cc = pytest.mark.skipif(HOST_CC is None, reason="no host C compiler (cc/gcc/clang) on PATH")
 
 
 # ----------------------------------------------------------------------------------
@@ -51,14 +35,6 @@ needs_cc = pytest.mark.skipif(HOST_CC is None, reason="no host C compiler (cc/gc
 def fl(x) -> str:
     """Exact C99 float literal (hex) of x rounded to float32."""
     return float(np.float32(x)).hex() + "f"
-
-
-def ilist(xs) -> str:
-    return "{" + ", ".join(str(int(v)) for v in xs) + "}"
-
-
-def cstr(path) -> str:
-    return json.dumps(str(path))
 
 
 def tensor_c(data: str, shape) -> str:
@@ -119,24 +95,6 @@ def act_name(a) -> str:
 # ----------------------------------------------------------------------------------
 # driver builder
 # ----------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=None)
-def sanitizer_flags() -> tuple[str, ...]:
-    """ASan/UBSan flags if the host toolchain can build and run with them, else ()."""
-    if HOST_CC is None:
-        return ()
-    with tempfile.TemporaryDirectory() as d:
-        src = Path(d) / "probe.c"
-        src.write_text("#include <stdlib.h>\nint main(void) { int *p = malloc(4); *p = 0;"
-                       " int r = *p; free(p); return r; }\n")
-        exe = Path(d) / "probe"
-        try:
-            subprocess.run([HOST_CC, *SAN_FLAGS, str(src), "-o", str(exe)], check=True,
-                           capture_output=True, timeout=60)
-            subprocess.run([str(exe)], check=True, capture_output=True, env=RUN_ENV, timeout=60)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
-            return ()
-    return tuple(SAN_FLAGS)
 
 
 class Driver:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from test_ref_kernels import ACTS, Driver, act_c, act_name, act_np, contig_strides, fl, ilist, needs_cc, uniform
+from c_harness import ilist, needs_cc
+from test_ref_kernels import ACTS, Driver, act_c, act_name, act_np, contig_strides, fl, uniform
 
 
 def deconv2d_ref(x, w, b, stride, dil, pad_tl, groups, out_hw):
