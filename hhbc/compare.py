@@ -29,6 +29,9 @@ class Comparison:
 
 
 def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE) -> Comparison:
+    """Float outputs within tol relative to the reference's magnitude; integer (quantized)
+    outputs must be equal, element for element (limit 0)."""
+    exact = np.issubdtype(np.asarray(ref).dtype, np.integer)
     got = np.asarray(got, np.float64)
     ref = np.asarray(ref, np.float64)
     if got.shape != ref.shape:   # same bytes in another layout must not pass
@@ -38,4 +41,4 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLE
     if not np.all(np.isfinite(got)):
         max_abs = float("inf")
     return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max,
-                      tol * max(1.0, ref_max))
+                      0.0 if exact else tol * max(1.0, ref_max))

@@ -33,7 +33,8 @@ class RunResult:
 
 def default_inputs(infos, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(i.shape).astype(i.dtype) for i in infos]
+    return [rng.integers(-128, 128, size=i.shape, dtype=np.int8) if i.dtype == "int8"
+            else rng.standard_normal(i.shape).astype(i.dtype) for i in infos]
 
 
 def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[np.ndarray] | None = None,
@@ -69,4 +70,15 @@ def _fit_input(array: np.ndarray, info) -> np.ndarray:
     array = np.asarray(array)
     if array.size != int(np.prod(info.shape)):
         raise HhbcError(f"input '{info.name}': {list(array.shape)} does not fit {list(info.shape)}")
+    if getattr(info, "quant", None) is not None and np.issubdtype(array.dtype, np.floating):
+        array = quantize_input(array, info.quant)   # a float input for an int8 model
     return np.ascontiguousarray(array.astype(info.dtype).reshape(info.shape))
+
+
+def quantize_input(array: np.ndarray, quant) -> np.ndarray:
+    """float -> int8 with the input's scale and zero point, as TFLite's QUANTIZE does:
+    round half away from zero of x / scale (in float32), + zero point, saturated."""
+    scale = np.float32(quant.scale[0])
+    q = np.asarray(array, np.float32) / scale
+    q = np.where(q >= 0, np.floor(q + np.float32(0.5)), np.ceil(q - np.float32(0.5)))
+    return np.clip(q + quant.zero_point[0], -128, 127).astype(np.int8)

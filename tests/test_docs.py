@@ -33,6 +33,11 @@ def test_readme_op_table_matches_frontend(fmt):
     assert _ops_table(fmt) == set(module.SUPPORTED_OPS)
 
 
+def test_readme_int8_op_table_matches_frontend():
+    from hhbc.frontends.tflite import INT8_OPS
+    assert _ops_table("tflite-int8") == set(INT8_OPS)
+
+
 def test_readme_lists_every_target():
     text = README.read_text()
     for name in TARGETS:

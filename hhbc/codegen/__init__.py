@@ -112,6 +112,11 @@ class _Emitter:
                 parts.append(f".{fname} = {render_act(value)}")
             elif kind.startswith("enum:"):
                 parts.append(f".{fname} = {kind[5:]}{str(value).upper()}")
+            elif kind == "broadcast":   # hhbc_broadcast_i8
+                parts.append(f".{fname} = {{.ndim = {int(value['ndim'])}, "
+                             f".out_dim = {c_ints(value['out_dim'], MAX_DIMS)}, "
+                             f".a_stride = {c_ints(value['a_stride'], MAX_DIMS)}, "
+                             f".b_stride = {c_ints(value['b_stride'], MAX_DIMS)}}}")
             elif kind == "array:int32":
                 parts.append(f".{fname} = (const int32_t[]){c_ints(value)}")
             else:
@@ -166,6 +171,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
     emitter.name_tensors()
     layers = [emitter.layer(i, n) for i, n in enumerate(graph.nodes)]
     sources = sorted({s for n in graph.nodes for s in n.impl.sources})
+    headers = sorted({h for n in graph.nodes for h in n.impl.headers})
     weight_bytes = sum(int(d.nbytes) for _, d in emitter.weights)
     manifest = _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command)
 
@@ -178,9 +184,11 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "outputs": [_io_view(t, plan) for t in graph.outputs],
         "weights": [_weight_view(t, d) for t, d in emitter.weights], "weight_bytes": weight_bytes,
         "kernel_sources": [Path(s).name for s in sources], "python": sys.executable,
+        "extra_headers": [Path(h).name for h in headers if h.endswith("_i8.h")],
+        "kernel_headers": [Path(h).name for h in headers],
         "macs": graph.macs, "command": c_comment(command, 400),
     }
-    _write_project(out_dir, context, sources, manifest)
+    _write_project(out_dir, context, [*headers, *sources], manifest)
     return manifest
 
 
@@ -202,14 +210,23 @@ def _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command) -
         "hhbc_version": hhbc.__version__,
         "model": str(model.source), "format": model.format, "target": target.name, "vlen": vlen,
         "prefix": prefix, "command": command,
-        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.inputs],
-        "outputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.outputs],
+        "inputs": [_io_manifest(t) for t in graph.inputs],
+        "outputs": [_io_manifest(t) for t in graph.outputs],
         "arena_bytes": plan.arena_bytes, "arena_lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "macs": graph.macs,
         "layers": [{"index": i, "name": n.layer, "op": n.op, "kernel": n.impl.function,
                     "variant": n.impl.variant, "output_shape": list(n.output.shape), "macs": n.macs}
                    for i, n in enumerate(graph.nodes)],
     }
+
+
+def _io_manifest(t: Tensor) -> dict:
+    """name, shape, dtype; int8 IO also its scale and zero point (to quantize inputs and
+    dequantize outputs)."""
+    entry = {"name": t.name, "shape": list(t.shape), "dtype": t.dtype}
+    if t.quant is not None:
+        entry["quant"] = t.quant.to_json()
+    return entry
 
 
 def _write_project(out_dir: Path, context: dict, sources: list[str], manifest: dict) -> None:

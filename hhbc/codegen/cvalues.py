@@ -26,13 +26,15 @@ def c_array_body(array: np.ndarray, per_line: int = 8) -> str:
     flat = array.reshape(-1)
     if flat.dtype == np.float32:
         items = [c_float(v) for v in flat.tolist()]
+    elif flat.dtype == np.float64:
+        items = [repr(float(v)) for v in flat.tolist()]   # shortest round-trip double literal
     else:
         items = [str(int(v)) for v in flat.tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n    ".join(lines)
 
 
-C_TYPES = {"float32": "float", "int32": "int32_t", "int8": "int8_t", "uint8": "uint8_t",
+C_TYPES = {"float32": "float", "float64": "double", "int32": "int32_t", "int8": "int8_t", "uint8": "uint8_t",
            "int16": "int16_t", "float16": "_Float16"}
 
 

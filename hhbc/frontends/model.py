@@ -17,9 +17,13 @@ class TensorInfo:
     name: str
     shape: tuple[int, ...]
     dtype: str  # numpy dtype name
+    quant: "Quant | None" = None   # int8 IO: scale and zero point (hhbc.lower.graph.Quant)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        d = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.quant is not None:
+            d["quant"] = self.quant.to_json()
+        return d
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ hhbc adds what firmware needs on top of TVM's importer:
     one-line error naming it, not a traceback from deep inside flatbuffers;
   * every op is checked before TVM sees the model: custom ops and builtins
     hhbc cannot lower are all named in one message (op index, output tensor);
-  * float models only, for now: int8/hybrid/float16-weight/sparse models are
-    refused by name instead of being compiled into wrong results;
+  * float models, and fully-int8 models (int8 activations and IO, int8 weights, int32
+    biases) made of the ops in INT8_OPS; hybrid, float16-weight, sparse, uint8/int16 and
+    float-IO quantized models are refused by name instead of being compiled into wrong results;
   * every call a TFLite op becomes is stamped with the op's output tensor name
     (TVM's importer keeps none), so generated C carries it in comments;
   * HHB's -is (input shapes), -on (outputs: any tensors) and -in (inputs: any
@@ -38,6 +39,12 @@ SUPPORTED_OPS = frozenset({
     "TRANSPOSE", "REDUCE_MAX", "REDUCE_MIN",
 })
 
+# TFLite builtins of fully-int8 models: TVM imports each as dequantize -> float op -> quantize,
+# which optimize/quantized.py groups and lower/quantized.py maps to an int8 kernel.
+INT8_OPS = frozenset({
+    "ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX",
+})
+
 # tflite.TensorType -> numpy dtype name (tflite/TensorType.py)
 _TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
           7: "int16", 8: "complex64", 9: "int8", 10: "float64", 11: "complex128", 12: "uint64",
@@ -48,11 +55,15 @@ _QUANT_TYPES = {"int8", "uint8", "int16", "int4"}
 def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
     buf = path.read_bytes()
     graph = read_tflite(path, buf)
-    _check_float(graph, path)
-    _check_supported(graph, path)
-    inputs, output_names = _select_io(graph, path, options)
+    int8 = _is_full_int8(graph)
+    if int8:
+        _check_int8(graph, path)
+    else:
+        _check_float(graph, path)
+        _check_supported(graph, path)
+    inputs, output_names = _select_io(graph, path, options, int8)
     mod = _import_relax(graph, inputs, output_names, path)
-    outputs = _output_infos(mod, output_names)
+    outputs = _output_infos(mod, output_names, graph if int8 else None)
     return ImportedModel(
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="tflite",
         source_ops=dict(Counter(op.code for op in graph.ops)),
@@ -71,6 +82,9 @@ class _Tensor:
     buffer_bytes: int               # constant data size (0: an activation)
     quantized: bool                 # has scales
     sparse: bool
+    scale: tuple[float, ...] = ()
+    zero_point: tuple[int, ...] = ()
+    quant_axis: int = 0
 
 
 @dataclass
@@ -135,9 +149,12 @@ def read_tflite(path: Path, buf: bytes) -> _Graph:
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
             sig = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else shape
             bidx = t.Buffer()
+            scale = tuple(float(v) for v in q.ScaleAsNumpy()) if q is not None and q.ScaleLength() else ()
+            zps = tuple(int(v) for v in q.ZeroPointAsNumpy()) if q is not None and q.ZeroPointLength() else ()
             tensors.append(_Tensor(i, name, _TYPES.get(t.Type(), f"type{t.Type()}"), shape, sig,
                                    buffers[bidx] if 0 <= bidx < len(buffers) else 0,
-                                   quantized, t.Sparsity() is not None))
+                                   quantized, t.Sparsity() is not None, scale, zps,
+                                   q.QuantizedDimension() if q is not None else 0))
         ops = []
         for i in range(sg.OperatorsLength()):
             op = sg.Operators(i)
@@ -198,21 +215,72 @@ def _check_float(graph: _Graph, path: Path) -> None:
                                 f"('{t.name}' of {graph.op_label(op)})")
 
 
-def _check_supported(graph: _Graph, path: Path) -> None:
+def _is_full_int8(graph: _Graph) -> bool:
+    """Int8 activations everywhere, no QUANTIZE/DEQUANTIZE: a model hhbc compiles in int8.
+    Anything else quantized falls through to _check_float, which names what it refuses."""
+    if any(op.code in ("QUANTIZE", "DEQUANTIZE") for op in graph.ops):
+        return False
+    seen = False
+    for op in graph.ops:
+        for idx in op.inputs + op.outputs:
+            if idx < 0:
+                continue
+            t = graph.tensors[idx]
+            if t.sparse or t.dtype == "float16":
+                return False
+            if t.buffer_bytes:
+                if t.dtype in ("float32", "int32") and not t.quantized and op.code == "RESHAPE":
+                    continue   # a shape operand
+                if not t.quantized or t.dtype not in ("int8", "int32"):
+                    return False
+            elif t.dtype != "int8" or not t.quantized:
+                return False
+            seen = True
+    return seen
+
+
+def _check_int8(graph: _Graph, path: Path) -> None:
+    """The ops of a fully-int8 model that hhbc has int8 kernels for; all offenders named."""
+    _check_supported(graph, path, INT8_OPS, "int8 ")
+    import tflite
+    for op in graph.ops:
+        for idx in op.inputs + op.outputs:
+            t = graph.tensors[idx] if idx >= 0 else None
+            if t is not None and not t.buffer_bytes and len(t.scale) != 1:
+                raise HhbcError(f"{path}: per-channel quantized activation '{t.name}' of "
+                                f"{graph.op_label(op)} is not supported")
+        if op.code == "SOFTMAX":
+            raw = graph.model.Subgraphs(0).Operators(op.index).BuiltinOptions()
+            opts = tflite.SoftmaxOptions()
+            opts.Init(raw.Bytes, raw.Pos)
+            if opts.Beta() != 1.0:
+                raise HhbcError(f"{path}: int8 SOFTMAX with beta {opts.Beta():g} is not supported "
+                                f"({graph.op_label(op)})")
+
+
+def _check_supported(graph: _Graph, path: Path, supported=SUPPORTED_OPS, kind: str = "") -> None:
     """Name every custom and unsupported op in one message, before TVM sees the model."""
     custom = [op for op in graph.ops if op.code == "CUSTOM"]
     if custom:
         listed = ", ".join(graph.op_label(op) for op in custom)
         raise HhbcError(f"{path}: custom ops are not supported: {listed}")
-    bad = [op for op in graph.ops if op.code not in SUPPORTED_OPS]
+    bad = [op for op in graph.ops if op.code not in supported]
     if bad:
         ops = ", ".join(sorted({op.code for op in bad}))
         listed = ", ".join(graph.op_label(op) for op in bad)
-        raise HhbcError(f"{path}: unsupported TFLite ops {ops} at {len(bad)} op(s): {listed}")
+        raise HhbcError(f"{path}: unsupported {kind}TFLite ops {ops} at {len(bad)} op(s): {listed}")
 
 
 # ---------------------------------------------------------------- IO selection
-def _select_io(graph: _Graph, path: Path, options: ImportOptions):
+def _quant(t: _Tensor):
+    from hhbc.lower.graph import Quant
+    if not t.scale:
+        return None
+    return Quant(tuple(float(np.float32(v)) for v in t.scale), t.zero_point or (0,) * len(t.scale),
+                 t.quant_axis)
+
+
+def _select_io(graph: _Graph, path: Path, options: ImportOptions, int8: bool = False):
     by_name: dict[str, int] = {}
     for t in graph.tensors:
         by_name.setdefault(t.name, t.index)
@@ -229,12 +297,12 @@ def _select_io(graph: _Graph, path: Path, options: ImportOptions):
         t = graph.tensors[idx]
         if t.buffer_bytes:
             raise HhbcError(f"{path}: -in '{t.name}' is a constant tensor, not an activation")
-        if t.dtype != "float32":
+        if t.dtype != ("int8" if int8 else "float32"):
             raise HhbcError(f"{path}: input '{t.name}' has type {t.dtype}; "
-                            f"this version of hhbc compiles float32 inputs")
+                            f"this version of hhbc compiles float32 inputs (int8 in int8 models)")
         declared = [d if d > 0 else None for d in t.signature] if t.signature else None
         infos.append(TensorInfo(t.name, resolve_shape(t.name, declared, shapes[k] if shapes else None),
-                                t.dtype))
+                                t.dtype, _quant(t) if int8 else None))
     output_names = list(options.output_names) or [graph.tensor_name(i) for i in graph.outputs]
     return infos, output_names
 
@@ -368,12 +436,17 @@ def _converter_class():
     return Converter
 
 
-def _output_infos(mod, names: list[str]) -> list[TensorInfo]:
+def _output_infos(mod, names: list[str], graph: _Graph | None = None) -> list[TensorInfo]:
     from tvm import relax
 
     ret = mod["main"].ret_ty
     fields = ret.fields if isinstance(ret, relax.TupleType) else [ret]
-    return [TensorInfo(n, tuple(int(d) for d in f.shape), str(f.dtype)) for n, f in zip(names, fields)]
+    by_name = {}
+    if graph is not None:
+        for t in graph.tensors:
+            by_name.setdefault(t.name, t)
+    return [TensorInfo(n, tuple(int(d) for d in f.shape), str(f.dtype),
+                       _quant(by_name[n]) if n in by_name else None) for n, f in zip(names, fields)]
 
 
 # ---------------------------------------------------------------- reference

@@ -17,6 +17,7 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
 from hhbc.layers import layer_of, layers_in
 from hhbc.lower.graph import KernelGraph, Node, Tensor
+from hhbc.lower.quantized import lower_quantized
 
 MAX_DIMS = 6
 
@@ -53,8 +54,8 @@ class _Lowering:
         sinfo = var.ty
         shape = tuple(int(d) for d in sinfo.shape)
         dtype = str(sinfo.dtype)
-        if dtype != "float32":
-            raise HhbcError(f"layer '{self.layer}': {dtype} tensors are not supported yet (float32 only)")
+        if dtype not in ("float32", "int8"):
+            raise HhbcError(f"layer '{self.layer}': {dtype} tensors are not supported yet (float32, int8)")
         if len(shape) > MAX_DIMS:
             raise HhbcError(f"layer '{self.layer}': rank {len(shape)} exceeds {MAX_DIMS}")
         return Tensor(self.tensor_name or var.name, shape, dtype)
@@ -77,6 +78,7 @@ class _Lowering:
         if src.kind == "const":
             return self.const(src.data.reshape(out.shape), var.name)
         out.alias_of = src
+        out.quant = src.quant
         if not self.tensor_name:   # a view hhbc made (layout change), named after its source
             out.name = f"{src.name} as {'x'.join(map(str, out.shape))}"
         return out
@@ -86,7 +88,7 @@ class _Lowering:
         func = self.mod["main"]
         inputs = []
         for param, info in zip(func.params, self.model.inputs):
-            t = Tensor(info.name, info.shape, info.dtype, kind="input")
+            t = Tensor(info.name, info.shape, info.dtype, kind="input", quant=info.quant)
             self.values[param] = t
             inputs.append(t)
         for block in func.body.blocks:
@@ -104,7 +106,7 @@ class _Lowering:
         tensor that is already an earlier output (a model returning one value twice)."""
         if (t.kind in ("input", "const", "output") or t.storage().kind in ("input", "const")
                 or any(t is o for o in self.taken_outputs)):
-            out = Tensor(info.name, t.shape, t.dtype)
+            out = Tensor(info.name, t.shape, t.dtype, quant=t.quant)
             self.nodes.append(Node("copy", [t], out, {}, {}, f"output {info.name}"))
             t = out
         storage = t.storage()
@@ -299,6 +301,8 @@ def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> 
     # Map the composite's parameters back to the caller's tensors.
     for param, arg in zip(fn.params, args):
         lw.values[param] = lw.tensor(arg)
+    if name.startswith("hhbc.q"):
+        return lower_quantized(lw, var, name, fn)
     if name == "hhbc.hardswish":
         x = lw.tensor(args[0])
         return lw.emit("unary", var, [x], {"op": "act", "size": x.size, "act": _act("hardswish")})

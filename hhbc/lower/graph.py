@@ -12,6 +12,18 @@ from typing import Any
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Quant:
+    """Affine quantization of an int8 tensor: real = scale * (q - zero_point); one scale and
+    zero point per tensor, or one per index along `axis` (per-channel weights)."""
+    scale: tuple[float, ...]          # float32 values, as the model stores them
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+    def to_json(self) -> dict:
+        return {"scale": list(self.scale), "zero_point": list(self.zero_point), "axis": self.axis}
+
+
 @dataclass(eq=False)
 class Tensor:
     name: str                          # Relax binding / model IO name (for comments)
@@ -22,6 +34,7 @@ class Tensor:
     alias_of: "Tensor | None" = None   # a zero-copy view (reshape, squeeze, ...)
     layout: str = ""                   # "NHWC" for 4-D activations the kernels see
     cid: str = ""                      # C identifier, assigned by codegen
+    quant: Quant | None = None         # int8 activations: their scale and zero point
 
     @property
     def size(self) -> int:

@@ -10,6 +10,7 @@ from tvm import relax
 
 from hhbc.layers import keeping_layers
 from hhbc.optimize.fusion import fusion_patterns
+from hhbc.optimize.quantized import fuse_quantized, is_quantized
 from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, FoldTransposeIntoDense,
                                     MergeReshapes, SimplifyTranspose, SpatialOpsToNHWC)
 
@@ -66,11 +67,29 @@ def optimize(mod: tvm.IRModule, verbose: bool = False) -> tvm.IRModule:
     """Run every stage; with verbose, print the op census after each."""
     if verbose:
         _report("imported", op_counts(mod))
+    if is_quantized(mod):
+        return _optimize_quantized(mod, verbose)
     with tvm.transform.PassContext(opt_level=3):
         for name, passes in [*_stages(), ("fusion", [])]:
             # Every graph pass keeps layer names (spans); fusion keeps them by itself.
             seq = [keeping_layers(p, align=p.info.name == "ConvertLayout") for p in passes] or [_fusion()]
             mod = tvm.ir.transform.Sequential(seq)(mod)
+            if verbose:
+                _report(name, op_counts(mod))
+    return mod
+
+
+def _optimize_quantized(mod: tvm.IRModule, verbose: bool) -> tvm.IRModule:
+    """A QDQ module: group each dequantize -> op -> quantize into one int8 composite first
+    (optimize/quantized.py), then only passes that cannot turn int8 into float."""
+    t = relax.transform
+    stages = [("int8 patterns", [fuse_quantized()]),
+              ("zero-copy reshapes", [keeping_layers(t.RemoveRedundantReshape()),
+                                      keeping_layers(t.CanonicalizeBindings())]),
+              ("dead code elimination", [keeping_layers(t.DeadCodeElimination())])]
+    with tvm.transform.PassContext(opt_level=3):
+        for name, passes in stages:
+            mod = tvm.ir.transform.Sequential(passes)(mod)
             if verbose:
                 _report(name, op_counts(mod))
     return mod
