@@ -30,6 +30,9 @@ SHARED_MODELS = [
     ("sinian AD (ONNX)", "onnx/mlperf_tiny_results/alibaba_sinian_model_ad.onnx", ImportOptions()),
     ("MNIST (ONNX)", "onnx/wonnx/opt-mnist.onnx", ImportOptions()),
     ("ARM DS-CNN-S KWS (TF .pb, Mfcc->softmax)", "tf/frozen/arm_ml_kws/DS_CNN_S.pb", _KWS_CUT),
+    ("MLPerf Tiny KWS int8 (TFLite)", "tflite/mlperf_tiny/kws_ref_model.tflite", ImportOptions()),
+    ("MLPerf Tiny VWW int8 (TFLite)", "tflite/mlperf_tiny/vww_96_int8.tflite", ImportOptions()),
+    ("MLPerf Tiny VWW float (TFLite)", "tflite/mlperf_tiny/vww_96_float.tflite", ImportOptions()),
     ("LeNet (Caffe)", "caffe/lenet/lenet.prototxt", ImportOptions()),
     ("MTCNN det3 (Caffe)", "caffe/mtcnn/det3.prototxt", ImportOptions()),
 ]
@@ -90,9 +93,9 @@ def generate(path: Path) -> None:
         "RAM is the static activation arena (and its liveness lower bound); flash is the weights "
         "plus the machine code of the model and kernel functions.",
         "",
-        "Status: float32 with the portable reference kernels only; hand-vectorized RVV kernels are "
-        "later work. On `c908`/`rvv` the compiler's own auto-vectorization of the reference C shows "
-        "up as vector instructions.",
+        "Status: the portable reference kernels only (float32, and int8 for fully-quantized TFLite "
+        "models); hand-vectorized RVV kernels are later work. On `c908`/`rvv` the compiler's own "
+        "auto-vectorization of the reference C shows up as vector instructions.",
         "",
         "| model | target | MACs | instructions | insn/MAC | vector insns | arena B | arena lower bound B "
         "| weights B | code B |",
