@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import tvm
+
+if TYPE_CHECKING:
+    from hhbc.lower.graph import Quant
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class TensorInfo:
     name: str
     shape: tuple[int, ...]
     dtype: str  # numpy dtype name
-    quant: "Quant | None" = None   # int8 IO: scale and zero point (hhbc.lower.graph.Quant)
+    quant: Quant | None = None   # int8 IO: scale and zero point (hhbc.lower.graph.Quant)
 
     def to_json(self) -> dict:
         d = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
