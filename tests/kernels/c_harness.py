@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -52,3 +54,32 @@ def sanitizer_flags() -> tuple[str, ...]:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
             return ()
     return tuple(SAN_FLAGS)
+
+
+def build_strict_host(tmp_path: Path, sources: list[Path]) -> list[str]:
+    """Compile every source with the strict host flags; return the object stems built."""
+    cmd = [HOST_CC, *STRICT_FLAGS, "-I", str(INCLUDE), "-c", *map(str, sources)]
+    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return sorted(p.stem for p in tmp_path.glob("*.o"))
+
+
+def build_riscv64_zig(tmp_path: Path, sources: list[Path]) -> list[str]:
+    """Cross-compile each source with zig for riscv64 (-Werror); check every object is an
+    ELF64 RISC-V file; return the object stems built."""
+    # one source per invocation: zig cc keeps only one object when given several with -c
+    for src in sources:
+        cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_FLAGS, "-I", str(INCLUDE),
+               "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, f"{src.name}:\n{res.stderr}"
+    objs = sorted(tmp_path.glob("*.o"))
+    for obj in objs:   # ELF64, machine EM_RISCV (243)
+        head = obj.read_bytes()[:20]
+        assert head[:4] == b"\x7fELF" and head[4] == 2, obj.name
+        assert int.from_bytes(head[18:20], "little") == 243, obj.name
+    return [p.stem for p in objs]
+
+
+needs_zig = pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
+                               reason="ziglang not importable: no `python -m ziglang` riscv64 cross compiler")

@@ -8,17 +8,15 @@ host supports them, and compared with an independent float64 numpy reference.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from c_harness import (HERE, HOST_CC, INCLUDE, REF, RUN_ENV, STRICT_FLAGS, ZIG_FLAGS, cstr, ilist,
-                       needs_cc, sanitizer_flags)
+from c_harness import (HERE, HOST_CC, INCLUDE, REF, RUN_ENV, build_riscv64_zig, build_strict_host, cstr,
+                       ilist, needs_cc, needs_zig, sanitizer_flags)
 
 
 OPS = [
@@ -872,25 +870,9 @@ def test_ref_file_set_and_hygiene():
 
 @needs_cc
 def test_ref_kernels_build_strict_host(tmp_path):
-    srcs = [str(p) for p in ref_sources()]
-    cmd = [HOST_CC, *STRICT_FLAGS, "-I", str(INCLUDE), "-c", *srcs]
-    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    assert sorted(p.stem for p in tmp_path.glob("*.o")) == sorted(OPS)
+    assert build_strict_host(tmp_path, ref_sources()) == sorted(OPS)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
-                    reason="ziglang not importable: no `python -m ziglang` riscv64 cross compiler")
+@needs_zig
 def test_ref_kernels_build_riscv64_zig(tmp_path):
-    # one source per invocation: zig cc keeps only one object when given several with -c
-    for src in ref_sources():
-        cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_FLAGS, "-I", str(INCLUDE),
-               "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        assert res.returncode == 0, f"{src.name}:\n{res.stderr}"
-    objs = sorted(tmp_path.glob("*.o"))
-    assert sorted(p.stem for p in objs) == sorted(OPS)
-    for obj in objs:   # ELF64, machine EM_RISCV (243)
-        head = obj.read_bytes()[:20]
-        assert head[:4] == b"\x7fELF" and head[4] == 2, obj.name
-        assert int.from_bytes(head[18:20], "little") == 243, obj.name
+    assert build_riscv64_zig(tmp_path, ref_sources()) == sorted(OPS)
