@@ -34,7 +34,7 @@ def test_readme_op_table_matches_frontend(fmt):
 
 
 def test_readme_int8_op_table_matches_frontend():
-    from hhbc.frontends.tflite import INT8_OPS
+    from hhbc.frontends.tflite_int8 import INT8_OPS
     assert _ops_table("tflite-int8") == set(INT8_OPS)
 
 

@@ -51,32 +51,6 @@ PARAM_FIELDS["strided_slice"] = [("ndim", "int"), ("out_dim", "ints"), ("in_stri
 PARAM_FIELDS["lrn"] = [("outer", "int"), ("channels", "int"), ("inner", "int"), ("size", "int"),
                        ("pre_pad", "int"), ("alpha_over_size", "float"), ("k", "float"), ("beta", "float")]
 
-# The int8 kernels (hhbc_kernels_i8.h): quantization parameters prepared at compile time.
-_I8_CLAMP = [("input_zp", "int"), ("output_zp", "int"), ("act_min", "int"), ("act_max", "int")]
-PARAM_FIELDS["conv2d_i8"] = [
-    ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
-    ("shift", "const:shift"), ("per_channel", "int"), ("kernel_h", "int"), ("kernel_w", "int"),
-    ("stride_h", "int"), ("stride_w", "int"), ("dilation_h", "int"), ("dilation_w", "int"),
-    ("pad_top", "int"), ("pad_left", "int"), ("groups", "int"), *_I8_CLAMP]
-PARAM_FIELDS["depthwise_conv2d_i8"] = PARAM_FIELDS["conv2d_i8"]
-PARAM_FIELDS["dense_i8"] = [
-    ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
-    ("shift", "const:shift"), ("real_scale", "const:real_scale"), ("per_channel", "int"),
-    ("m", "int"), ("n", "int"), ("k", "int"), *_I8_CLAMP]
-PARAM_FIELDS["pool2d_i8"] = [
-    ("kind", "enum:HHBC_POOL_"), ("kernel_h", "int"), ("kernel_w", "int"), ("stride_h", "int"),
-    ("stride_w", "int"), ("pad_top", "int"), ("pad_left", "int"), ("act_min", "int"), ("act_max", "int")]
-PARAM_FIELDS["softmax_i8"] = [
-    ("outer", "int"), ("axis_size", "int"), ("inner", "int"), ("input_multiplier", "int"),
-    ("input_left_shift", "int"), ("diff_min", "int")]
-PARAM_FIELDS["add_i8"] = [
-    ("shape", "broadcast"), ("left_shift", "int"), ("a_zp", "int"), ("a_multiplier", "int"),
-    ("a_shift", "int"), ("b_zp", "int"), ("b_multiplier", "int"), ("b_shift", "int"),
-    ("output_zp", "int"), ("output_multiplier", "int"), ("output_shift", "int"),
-    ("act_min", "int"), ("act_max", "int")]
-I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h")
-
-
 @dataclass(frozen=True)
 class KernelImpl:
     op: str
@@ -96,22 +70,18 @@ def _ref(op: str, signature: str = "unary") -> KernelImpl:
     return KernelImpl(op, "ref", f"hhbc_{op}_f32", signature, (f"ref/{op}.c",), params)
 
 
-def _ref_i8(op: str, signature: str = "unary", params: str | None = None) -> KernelImpl:
-    return KernelImpl(op, "ref", f"hhbc_{op}", signature, (f"ref/{op}.c",),
-                      params or f"hhbc_{op}_params", headers=I8_HEADERS)
-
-
 REGISTRY: list[KernelImpl] = [
     _ref("conv2d"), _ref("depthwise_conv2d"), _ref("dense"), _ref("matmul", "binary"),
     _ref("binary", "binary"), _ref("unary"), _ref("prelu"), _ref("pool2d"), _ref("reduce"),
     _ref("concat", "list"), _ref("transpose"), _ref("pad"), _ref("softmax"), _ref("resize2d"),
     _ref("copy", "plain"),
     _ref("deconv2d"), _ref("strided_slice"), _ref("lrn"),
-    _ref_i8("conv2d_i8"), _ref_i8("depthwise_conv2d_i8", params="hhbc_conv2d_i8_params"),
-    _ref_i8("dense_i8"), _ref_i8("pool2d_i8"), _ref_i8("softmax_i8"), _ref_i8("add_i8", "binary"),
 ]
 
 COMMON_HEADERS = ("include/hhbc_kernels.h", "include/hhbc_act.h")
+
+# Kernel families in their own modules add their params and implementations to the tables above.
+from hhbc.codegen import kernels_i8, kernels_w8  # noqa: E402,F401
 
 
 def select_kernel(node: Node, target: Target) -> KernelImpl:

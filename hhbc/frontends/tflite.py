@@ -28,6 +28,8 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
+from hhbc.frontends.tflite_int8 import INT8_OPS
+from hhbc.frontends.tflite_rewrite import plain_weights
 from hhbc.layers import BindingNames, emit_stamped
 
 # TFLite builtins whose Relax (from TVM's importer) hhbc's kernels cover, for float models.
@@ -37,12 +39,6 @@ SUPPORTED_OPS = frozenset({
     "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM", "MUL", "NEG", "PAD", "PADV2", "RELU", "RELU6",
     "RELU_N1_TO_1", "RESHAPE", "RSQRT", "SOFTMAX", "SQRT", "SUB", "SUM", "TANH",
     "TRANSPOSE", "REDUCE_MAX", "REDUCE_MIN",
-})
-
-# TFLite builtins of fully-int8 models: TVM imports each as dequantize -> float op -> quantize,
-# which optimize/quantized.py groups and lower/quantized.py maps to an int8 kernel.
-INT8_OPS = frozenset({
-    "ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX",
 })
 
 # tflite.TensorType -> numpy dtype name (tflite/TensorType.py)
@@ -55,6 +51,9 @@ _QUANT_TYPES = {"int8", "uint8", "int16", "int4"}
 def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
     buf = path.read_bytes()
     graph = read_tflite(path, buf)
+    plain = plain_weights(graph, buf, path)
+    if plain is not buf:
+        graph = read_tflite(path, plain)
     int8 = _is_full_int8(graph)
     if int8:
         _check_int8(graph, path)

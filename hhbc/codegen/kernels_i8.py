@@ -1,0 +1,41 @@
+"""The int8 kernels (hhbc_kernels_i8.h): TFLite-exact, quantization parameters prepared at
+compile time (hhbc/quantize/fixedpoint.py) and emitted as constants."""
+
+from __future__ import annotations
+
+from hhbc.codegen.kernels import PARAM_FIELDS, REGISTRY, KernelImpl
+
+_I8_CLAMP = [("input_zp", "int"), ("output_zp", "int"), ("act_min", "int"), ("act_max", "int")]
+PARAM_FIELDS["conv2d_i8"] = [
+    ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
+    ("shift", "const:shift"), ("per_channel", "int"), ("kernel_h", "int"), ("kernel_w", "int"),
+    ("stride_h", "int"), ("stride_w", "int"), ("dilation_h", "int"), ("dilation_w", "int"),
+    ("pad_top", "int"), ("pad_left", "int"), ("groups", "int"), *_I8_CLAMP]
+PARAM_FIELDS["depthwise_conv2d_i8"] = PARAM_FIELDS["conv2d_i8"]
+PARAM_FIELDS["dense_i8"] = [
+    ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
+    ("shift", "const:shift"), ("real_scale", "const:real_scale"), ("per_channel", "int"),
+    ("m", "int"), ("n", "int"), ("k", "int"), *_I8_CLAMP]
+PARAM_FIELDS["pool2d_i8"] = [
+    ("kind", "enum:HHBC_POOL_"), ("kernel_h", "int"), ("kernel_w", "int"), ("stride_h", "int"),
+    ("stride_w", "int"), ("pad_top", "int"), ("pad_left", "int"), ("act_min", "int"), ("act_max", "int")]
+PARAM_FIELDS["softmax_i8"] = [
+    ("outer", "int"), ("axis_size", "int"), ("inner", "int"), ("input_multiplier", "int"),
+    ("input_left_shift", "int"), ("diff_min", "int")]
+PARAM_FIELDS["add_i8"] = [
+    ("shape", "broadcast"), ("left_shift", "int"), ("a_zp", "int"), ("a_multiplier", "int"),
+    ("a_shift", "int"), ("b_zp", "int"), ("b_multiplier", "int"), ("b_shift", "int"),
+    ("output_zp", "int"), ("output_multiplier", "int"), ("output_shift", "int"),
+    ("act_min", "int"), ("act_max", "int")]
+I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h")
+
+
+def _ref_i8(op: str, signature: str = "unary", params: str | None = None) -> KernelImpl:
+    return KernelImpl(op, "ref", f"hhbc_{op}", signature, (f"ref/{op}.c",),
+                      params or f"hhbc_{op}_params", headers=I8_HEADERS)
+
+
+REGISTRY.extend([
+    _ref_i8("conv2d_i8"), _ref_i8("depthwise_conv2d_i8", params="hhbc_conv2d_i8_params"),
+    _ref_i8("dense_i8"), _ref_i8("pool2d_i8"), _ref_i8("softmax_i8"), _ref_i8("add_i8", "binary"),
+])
