@@ -18,6 +18,7 @@ from hhbc.frontends.model import ImportedModel
 from hhbc.layers import layer_of, layers_in
 from hhbc.lower.graph import KernelGraph, Node, Tensor
 from hhbc.lower.quantized import lower_quantized
+from hhbc.lower.weight_only import lower_weight_only
 
 MAX_DIMS = 6
 
@@ -303,6 +304,8 @@ def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> 
         lw.values[param] = lw.tensor(arg)
     if name.startswith("hhbc.q"):
         return lower_quantized(lw, var, name, fn)
+    if name.startswith("hhbc.w8_"):
+        return lower_weight_only(lw, var, name, fn)
     if name == "hhbc.hardswish":
         x = lw.tensor(args[0])
         return lw.emit("unary", var, [x], {"op": "act", "size": x.size, "act": _act("hardswish")})

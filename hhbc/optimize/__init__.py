@@ -11,6 +11,7 @@ from tvm import relax
 from hhbc.layers import keeping_layers
 from hhbc.optimize.fusion import fusion_patterns
 from hhbc.optimize.quantized import fuse_quantized, is_quantized
+from hhbc.optimize.weight_only import fuse_weight_only
 from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, FoldTransposeIntoDense,
                                     MergeReshapes, SimplifyTranspose, SpatialOpsToNHWC)
 
@@ -28,6 +29,7 @@ NHWC_LAYOUTS = {
 def _stages() -> list[tuple[str, list[tvm.ir.transform.Pass]]]:
     t = relax.transform
     return [
+        ("weight-only int8", [fuse_weight_only()]),
         ("constant folding", [t.FoldConstant()]),
         ("batchnorm folding", [FoldBatchNorm(), t.DecomposeOpsForInference(), t.FoldConstant()]),
         ("NHWC layout", [ClipToMinMax(), t.ConvertLayout(NHWC_LAYOUTS), SpatialOpsToNHWC(), t.FoldConstant(),
