@@ -51,7 +51,7 @@ def _exact_matches(models_dir: Path, name: str, target: str, tmp_path: Path, inp
     return exact, len(sets)
 
 
-@pytest.mark.parametrize("target", ["host", "c908"])
+@pytest.mark.parametrize("target", ["host", "c908", "c906"])
 def test_kws_int8_sample_predicts_class_5(models_dir, target, tmp_path):
     sample = np.load(models_dir / KWS_SAMPLE)
     result = run_and_compare(models_dir / INT8_MODELS["kws"], get_target(target), inputs=[sample],
@@ -77,7 +77,7 @@ def test_kws_int8_bit_exact_on_random_inputs(models_dir, target, tmp_path):
     assert exact == runs
 
 
-@pytest.mark.parametrize("target", ["host", "c908"])
+@pytest.mark.parametrize("target", ["host", "c908", "c906"])
 @pytest.mark.parametrize("name", ["vww", "resnet", "ad"])
 def test_other_int8_models_bit_exact(models_dir, name, target, tmp_path):
     exact, runs = _exact_matches(models_dir, name, target, tmp_path)
