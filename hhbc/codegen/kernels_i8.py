@@ -27,6 +27,28 @@ PARAM_FIELDS["add_i8"] = [
     ("a_shift", "int"), ("b_zp", "int"), ("b_multiplier", "int"), ("b_shift", "int"),
     ("output_zp", "int"), ("output_multiplier", "int"), ("output_shift", "int"),
     ("act_min", "int"), ("act_max", "int")]
+PARAM_FIELDS["mul_i8"] = [
+    ("shape", "broadcast"), ("a_zp", "int"), ("b_zp", "int"), ("output_zp", "int"),
+    ("output_multiplier", "int"), ("output_shift", "int"), ("act_min", "int"), ("act_max", "int")]
+PARAM_FIELDS["mean_i8"] = [
+    ("ndim", "int"), ("in_dim", "ints"), ("reduced", "ints"), ("count", "int"), ("input_zp", "int"),
+    ("output_zp", "int"), ("multiplier", "int"), ("shift", "int")]
+PARAM_FIELDS["lut_i8"] = [("table", "const:table")]
+PARAM_FIELDS["hardswish_i8"] = [
+    ("input_zp", "int"), ("output_zp", "int"), ("output_multiplier", "int"), ("output_exponent", "int"),
+    ("reluish_multiplier", "int"), ("reluish_exponent", "int")]
+# "rq.x": a designated initializer of the nested hhbc_requant_i8
+PARAM_FIELDS["requantize_i8"] = [
+    ("rq.input_zp", "int"), ("rq.output_zp", "int"), ("rq.multiplier", "int"), ("rq.shift", "int"),
+    ("act_min", "int"), ("act_max", "int")]
+# every input already has the output's parameters (the lowering requantizes the others first)
+PARAM_FIELDS["concat_i8"] = [
+    ("num_inputs", "int"), ("outer", "int"), ("inner", "int"), ("axis_dim", "array:int32"),
+    ("requant", "const:requant")]
+PARAM_FIELDS["pad_i8"] = [
+    ("value", "int"), ("ndim", "int"), ("in_dim", "ints"), ("out_dim", "ints"), ("before", "ints")]
+PARAM_FIELDS["quantize_i8"] = [("scale", "float"), ("zero_point", "int")]
+PARAM_FIELDS["dequantize_i8"] = PARAM_FIELDS["quantize_i8"]
 I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h")
 
 
@@ -38,4 +60,8 @@ def _ref_i8(op: str, signature: str = "unary", params: str | None = None) -> Ker
 REGISTRY.extend([
     _ref_i8("conv2d_i8"), _ref_i8("depthwise_conv2d_i8", params="hhbc_conv2d_i8_params"),
     _ref_i8("dense_i8"), _ref_i8("pool2d_i8"), _ref_i8("softmax_i8"), _ref_i8("add_i8", "binary"),
+    _ref_i8("mul_i8", "binary"), _ref_i8("mean_i8"), _ref_i8("lut_i8"), _ref_i8("hardswish_i8"),
+    _ref_i8("requantize_i8"), _ref_i8("concat_i8", "list"), _ref_i8("pad_i8"),
+    _ref_i8("quantize_i8", params="hhbc_affine_i8_params"),
+    _ref_i8("dequantize_i8", params="hhbc_affine_i8_params"),
 ])

@@ -13,7 +13,7 @@ import tvm
 from tvm import relax
 
 from hhbc.errors import HhbcError
-from hhbc.lower.graph import Quant, Tensor
+from hhbc.lower.graph import Node, Quant, Tensor
 from hhbc.quantize import fixedpoint as fp
 
 
@@ -106,6 +106,9 @@ def lower_quantized(lw, var, name: str, fn: relax.Function) -> Tensor:
         return _qsoftmax(lw, var, group)
     if name == "hhbc.qavg_pool2d":
         return _qavg_pool(lw, var, group)
+    handler = _MORE.get(name)
+    if handler is not None:
+        return handler(lw, var, group)
     raise HhbcError(f"internal: no lowering for composite {name}")
 
 
@@ -257,3 +260,222 @@ def _qavg_pool(lw, var, g: _Group) -> Tensor:
               "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
               "pad_top": pad[0], "pad_left": pad[1], "act_min": lo, "act_max": hi}
     return _emit_q(lw, "pool2d_i8", var, [x], params, {}, x.quant)
+
+
+# ---------------------------------------------------------------------------------------
+# MUL, MAX_POOL_2D, PAD, MEAN, CONCATENATION, LOGISTIC/TANH, HARD_SWISH, RELU*/QUANTIZE,
+# and the float <-> int8 ends of a model
+# ---------------------------------------------------------------------------------------
+
+def _qmul(lw, var, g: _Group) -> Tensor:
+    from hhbc.lower.from_relax import broadcast_strides
+
+    mul = g.calls["relax.multiply"]
+    a, a_q = _data_quant(lw, g.op(mul.args[0], "relax.dequantize"))
+    b, b_q = _data_quant(lw, g.op(mul.args[1], "relax.dequantize"))
+    out_q = _quant_of(g.calls["relax.quantize"])
+    m, s = fp.mul_multiplier(a_q.scale[0], b_q.scale[0], out_q.scale[0])
+    lo, hi = _act_range(g, out_q)
+    out_shape = tuple(int(d) for d in var.ty.shape) or (1,)
+    params = {
+        "shape": {"ndim": len(out_shape), "out_dim": list(out_shape),
+                  "a_stride": broadcast_strides(a.shape, out_shape),
+                  "b_stride": broadcast_strides(b.shape, out_shape)},
+        "a_zp": a_q.zero_point[0], "b_zp": b_q.zero_point[0], "output_zp": out_q.zero_point[0],
+        "output_multiplier": m, "output_shift": s, "act_min": lo, "act_max": hi,
+    }
+    return _emit_q(lw, "mul_i8", var, [a, b], params, {}, out_q)
+
+
+def _int8_input(lw, expr, what: str) -> Tensor:
+    x = lw.tensor(expr)
+    if x.dtype != "int8" or x.quant is None:
+        raise HhbcError(f"layer '{lw.layer}': int8 {what} of a tensor without int8 quantization")
+    return x
+
+
+def _qmax_pool(lw, var, g: _Group) -> Tensor:
+    """TFLite's int8 MAX_POOL_2D: input and output share their parameters (TVM's importer
+    asserts it); a fused activation arrives as an int8 clip."""
+    pool = g.calls["relax.nn.max_pool2d"]
+    attrs = pool.attrs
+    if str(attrs.layout) != "NHWC" or any(int(d) != 1 for d in attrs.dilation) or bool(attrs.ceil_mode):
+        raise HhbcError(f"layer '{lw.layer}': int8 max pool must be NHWC, undilated, floor mode")
+    x = _int8_input(lw, pool.args[0], "max pool")
+    pad = [int(p) for p in attrs.padding]
+    lo, hi = _act_range(g, x.quant)
+    params = {"kind": "max", "kernel_h": int(attrs.pool_size[0]), "kernel_w": int(attrs.pool_size[1]),
+              "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
+              "pad_top": pad[0], "pad_left": pad[1], "act_min": lo, "act_max": hi}
+    return _emit_q(lw, "pool2d_i8", var, [x], params, {}, x.quant)
+
+
+def _qpad(lw, var, g: _Group) -> Tensor:
+    """PAD fills with the zero point, PADV2 with its int8 constant (TVM's pad_value); both
+    keep the input's parameters (TVM's importer asserts input and output agree)."""
+    pad = g.calls["relax.nn.pad"]
+    if str(pad.attrs.pad_mode) != "constant":
+        raise HhbcError(f"layer '{lw.layer}': int8 pad mode {pad.attrs.pad_mode} (constant only)")
+    x = _int8_input(lw, pad.args[0], "pad")
+    value = float(pad.attrs.pad_value or 0.0) if len(pad.args) < 2 else float(_np(pad.args[1]))
+    if value != int(value) or not -128 <= value <= 127:
+        raise HhbcError(f"layer '{lw.layer}': int8 pad value {value:g} is not an int8")
+    width = [int(w) for w in pad.attrs.pad_width]
+    rank = len(x.shape)
+    params = {"value": int(value), "ndim": rank, "in_dim": list(x.shape),
+              "out_dim": [int(d) for d in var.ty.shape], "before": [width[2 * i] for i in range(rank)]}
+    if any(w < 0 for w in width):
+        raise HhbcError(f"layer '{lw.layer}': negative padding")
+    return _emit_q(lw, "pad_i8", var, [x], params, {}, x.quant)
+
+
+def _qmean(lw, var, g: _Group) -> Tensor:
+    mean = g.calls["relax.mean"]
+    x, in_q = _data_quant(lw, g.op(mean.args[0], "relax.dequantize"))
+    out_q = _quant_of(g.calls["relax.quantize"])
+    rank = len(x.shape)
+    axes = range(rank) if mean.attrs.axis is None else {int(a) % rank for a in mean.attrs.axis}
+    reduced = [int(d in axes) for d in range(rank)]
+    count = int(np.prod([x.shape[d] for d in range(rank) if reduced[d]], dtype=np.int64))
+    m, s = fp.mean_multiplier(in_q.scale[0], out_q.scale[0], count)
+    params = {"ndim": rank, "in_dim": list(x.shape), "reduced": reduced, "count": count,
+              "input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0],
+              "multiplier": m, "shift": s}
+    return _emit_q(lw, "mean_i8", var, [x], params, {}, out_q)
+
+
+def _requant_node(lw, x: Tensor, in_q: Quant, out_q: Quant) -> Tensor:
+    """x rescaled to out_q by its own requantize node (QUANTIZE int8 -> int8 arithmetic)."""
+    m, s = fp.requant_multiplier(in_q.scale[0], out_q.scale[0])
+    out = Tensor(f"{x.name} requantized", x.shape, "int8", quant=out_q)
+    params = {"rq.input_zp": in_q.zero_point[0], "rq.output_zp": out_q.zero_point[0],
+              "rq.multiplier": m, "rq.shift": s, "act_min": -128, "act_max": 127}
+    lw.nodes.append(Node("requantize_i8", [x], out, params, {}, lw.layer))
+    return out
+
+
+def _qconcat(lw, var, g: _Group) -> Tensor:
+    """CONCATENATION: TFLite's int8 kernel copies inputs that share the output's parameters;
+    an input quantized differently is first requantized to them (what the converter writes
+    as an int8 QUANTIZE before the concat, and what the dequantize -> concat -> quantize
+    of a QDQ graph means)."""
+    cat = g.calls["relax.concat"]
+    out_q = _quant_of(g.calls["relax.quantize"])
+    fields = g.value(cat.args[0]).fields
+    inputs = []
+    for f in fields:
+        x, q = _data_quant(lw, g.op(f, "relax.dequantize"))
+        if (q.scale[0], q.zero_point[0]) != (out_q.scale[0], out_q.zero_point[0]):
+            x = _requant_node(lw, x, q, out_q)
+        inputs.append(x)
+    out_shape = tuple(int(d) for d in var.ty.shape)
+    axis = int(cat.attrs.axis) % len(out_shape)
+    params = {"num_inputs": len(inputs),
+              "outer": int(np.prod(out_shape[:axis], dtype=np.int64)),
+              "inner": int(np.prod(out_shape[axis + 1:], dtype=np.int64)),
+              "axis_dim": [t.shape[axis] for t in inputs]}
+    return _emit_q(lw, "concat_i8", var, inputs, params, {}, out_q)
+
+
+def _qlut(lw, var, g: _Group) -> Tensor:
+    """LOGISTIC and TANH: TFLite's 256-entry table, made here."""
+    fn = g.calls["relax.sigmoid"] if "relax.sigmoid" in g.calls else g.calls["relax.tanh"]
+    x, in_q = _data_quant(lw, g.op(fn.args[0], "relax.dequantize"))
+    out_q = _quant_of(g.calls["relax.quantize"])
+    make = fp.logistic_table if fn.op.name == "relax.sigmoid" else fp.tanh_table
+    table = make(in_q.scale[0], in_q.zero_point[0], out_q.scale[0], out_q.zero_point[0])
+    return _emit_q(lw, "lut_i8", var, [x], {}, {"table": lw.const(table, "table")}, out_q)
+
+
+def _qhardswish(lw, var, g: _Group) -> Tensor:
+    mul = g.calls["relax.multiply"]
+    add = g.calls["relax.add"]
+    clip = g.calls["relax.clip"]
+    div = g.calls["relax.divide"]
+    d1, d2 = g.op(mul.args[0], "relax.dequantize"), g.op(add.args[0], "relax.dequantize")
+    consts = (float(_np(add.args[1])), float(clip.args[1].value), float(clip.args[2].value),
+              float(_np(div.args[1])))
+    if consts != (3.0, 0.0, 6.0, 6.0) or not d1.args[0].same_as(d2.args[0]) \
+            or _quant_of(d1) != _quant_of(d2):
+        raise HhbcError(f"layer '{lw.layer}': not a hard-swish x * relu6(x + 3) / 6 (int8)")
+    x, in_q = _data_quant(lw, d1)
+    out_q = _quant_of(g.calls["relax.quantize"])
+    try:
+        p = fp.hardswish_params(in_q.scale[0], out_q.scale[0])
+    except ValueError as err:
+        raise HhbcError(f"layer '{lw.layer}': {err}") from None
+    params = {"input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0],
+              "output_multiplier": p.output_multiplier, "output_exponent": p.output_exponent,
+              "reluish_multiplier": p.reluish_multiplier, "reluish_exponent": p.reluish_exponent}
+    return _emit_q(lw, "hardswish_i8", var, [x], params, {}, out_q)
+
+
+def _qrequantize(lw, var, g: _Group) -> Tensor:
+    """int8 -> int8 QUANTIZE (in_scale / out_scale in double) and standalone RELU, RELU6,
+    RELU_N1_TO_1 (TFLite divides those scales in float32, then clamps)."""
+    quant = g.calls["relax.quantize"]
+    deq = g.op(quant.args[0], "relax.dequantize")
+    x, in_q = _data_quant(lw, deq if deq is not None else _first_deq(g))
+    out_q = _quant_of(quant)
+    if deq is not None:
+        m, s = fp.requant_multiplier(in_q.scale[0], out_q.scale[0])
+        lo, hi = -128, 127
+    else:
+        m, s = fp.relu_multiplier(in_q.scale[0], out_q.scale[0])
+        lo, hi = _act_range(g, out_q)
+    params = {"rq.input_zp": in_q.zero_point[0], "rq.output_zp": out_q.zero_point[0],
+              "rq.multiplier": m, "rq.shift": s, "act_min": lo, "act_max": hi}
+    return _emit_q(lw, "requantize_i8", var, [x], params, {}, out_q)
+
+
+def _first_deq(g: _Group) -> relax.Call:
+    return g.calls["relax.dequantize"]
+
+
+def _affine(lw, q: Quant) -> dict:
+    if len(q.scale) != 1:
+        raise HhbcError(f"layer '{lw.layer}': per-channel quantize/dequantize of an activation")
+    return {"scale": q.scale[0], "zero_point": q.zero_point[0]}
+
+
+def _qquantize(lw, var, g: _Group) -> Tensor:
+    """float -> int8 (a QUANTIZE at a model input). A float op between an int8 tensor and
+    this quantize is an int8 op hhbc has no pattern for: refused, never computed in float."""
+    quant = g.calls["relax.quantize"]
+    x = lw.tensor(quant.args[0])
+    _refuse_float_island(lw, x)
+    out_q = _quant_of(quant)
+    return _emit_q(lw, "quantize_i8", var, [x], _affine(lw, out_q), {}, out_q)
+
+
+def _qdequantize(lw, var, g: _Group) -> Tensor:
+    """int8 -> float (a DEQUANTIZE at a model output)."""
+    deq = g.calls["relax.dequantize"]
+    x = lw.tensor(deq.args[0])
+    return lw.emit("dequantize_i8", var, [x], _affine(lw, _quant_of(deq)))
+
+
+def _refuse_float_island(lw, x: Tensor) -> None:
+    """Raise if float kernels compute x from a dequantized int8 tensor."""
+    producers = {id(n.output): n for n in lw.nodes}
+    first = producers.get(id(x.storage()))
+    stack, seen = [first], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op == "dequantize_i8":
+            if node is first:
+                return
+            what = first.params.get("op") if isinstance(first.params.get("op"), str) else first.op
+            raise HhbcError(f"layer '{first.layer}': no int8 kernel for this op (its float form, "
+                            f"{what}, sits between dequantize and quantize and would compute in float)")
+        stack.extend(producers.get(id(t.storage())) for t in node.inputs if t.dtype == "float32")
+
+
+_MORE = {
+    "hhbc.qmul": _qmul, "hhbc.qmax_pool2d": _qmax_pool, "hhbc.qpad": _qpad, "hhbc.qmean": _qmean,
+    "hhbc.qconcat": _qconcat, "hhbc.qlut": _qlut, "hhbc.qhardswish": _qhardswish,
+    "hhbc.qrequantize": _qrequantize, "hhbc.qquantize": _qquantize, "hhbc.qdequantize": _qdequantize,
+}

@@ -13,11 +13,15 @@ from __future__ import annotations
 import tvm
 from tvm import relax
 from tvm.relax.backend.utils import has_leaking_intermediate_variables
-from tvm.relax.dpl import is_const, is_op, wildcard
+from tvm.relax.dpl import is_const, is_op, is_tuple, wildcard
+
+# CONCATENATION patterns are written out per input count; more inputs stay unfused (an error).
+MAX_CONCAT_INPUTS = 16
 
 
 def is_quantized(mod: tvm.IRModule) -> bool:
-    """Does main quantize or dequantize anything (a model TVM imported with QDQ ops)?"""
+    """Does main quantize or dequantize anything, or carry int8 tensors at all (a model TVM
+    imported with QDQ ops, or int8 ops it keeps on int8, like a lone MAX_POOL_2D)?"""
     found = False
 
     def visit(expr):
@@ -25,9 +29,16 @@ def is_quantized(mod: tvm.IRModule) -> bool:
         if isinstance(expr, relax.Call) and isinstance(expr.op, tvm.ir.Op) and expr.op.name in (
                 "relax.quantize", "relax.dequantize"):
             found = True
+        elif isinstance(expr, relax.Var) and _is_int8(expr):
+            found = True
 
     relax.analysis.post_order_visit(mod["main"], visit)
     return found
+
+
+def _is_int8(expr) -> bool:
+    ty = expr.ty
+    return isinstance(ty, relax.TensorType) and str(ty.dtype) == "int8"
 
 
 def _deq(x):
@@ -40,6 +51,17 @@ def _quant(x):
 
 def _no_leak(ctx: relax.transform.PatternCheckContext) -> bool:
     return not has_leaking_intermediate_variables(ctx)
+
+
+def _dtype_is(key: str, dtype: str, const_ok: bool = False):
+    """A check: the annotated expression `key` has `dtype` (and is not a constant)."""
+    def check(ctx: relax.transform.PatternCheckContext) -> bool:
+        expr = ctx.annotated_expr[key]
+        if not const_ok and isinstance(expr, tvm.ir.GenericConst):
+            return False
+        ty = expr.ty
+        return isinstance(ty, relax.TensorType) and str(ty.dtype) == dtype and _no_leak(ctx)
+    return check
 
 
 def _with_clip(out, name, patterns, root):
@@ -73,7 +95,59 @@ def quantized_patterns() -> list[relax.transform.FusionPattern]:
     # average pool: TVM pools int8 in int32 and casts back
     pool = is_op("relax.nn.avg_pool2d")(is_op("relax.astype")(wildcard()))
     _with_clip(is_op("relax.astype")(pool), "hhbc.qavg_pool2d", patterns, pool)
+    _more_patterns(patterns)
+    _standalone_patterns(patterns)
     return patterns
+
+
+def _more_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
+    """MUL, MAX_POOL_2D, MEAN, CONCATENATION, PAD(V2), LOGISTIC, TANH, HARD_SWISH, RELU*."""
+    # mul: like add, TVM applies MUL's fused activation in float before quantize
+    mul = is_op("relax.multiply")(_deq(wildcard()), _deq(wildcard()))
+    for act in (is_op("relax.nn.relu")(mul), is_op("relax.clip")(mul, wildcard(), wildcard()), mul):
+        _with_clip(_quant(act), "hhbc.qmul", patterns, mul)
+    # max pool and pad: TVM keeps them on int8 (it asserts equal input/output parameters)
+    x = wildcard()
+    pool = is_op("relax.nn.max_pool2d")(x)
+    clipped = is_op("relax.clip")(pool, wildcard(), wildcard())
+    for pat in (clipped, pool):
+        patterns.append(relax.transform.FusionPattern(
+            "hhbc.qmax_pool2d", pat, {"root": pool, "x": x}, _dtype_is("x", "int8")))
+    x = wildcard()
+    pad = is_op("relax.nn.pad")(x)
+    patterns.append(relax.transform.FusionPattern("hhbc.qpad", pad, {"root": pad, "x": x},
+                                                  _dtype_is("x", "int8")))
+    mean = is_op("relax.mean")(_deq(wildcard()))
+    patterns.append(relax.transform.FusionPattern("hhbc.qmean", _quant(mean), {"root": mean}, _no_leak))
+    for n in range(MAX_CONCAT_INPUTS, 0, -1):
+        cat = is_op("relax.concat")(is_tuple([_deq(wildcard()) for _ in range(n)]))
+        patterns.append(relax.transform.FusionPattern("hhbc.qconcat", _quant(cat), {"root": cat}, _no_leak))
+    for op in ("relax.sigmoid", "relax.tanh"):
+        f = is_op(op)(_deq(wildcard()))
+        patterns.append(relax.transform.FusionPattern("hhbc.qlut", _quant(f), {"root": f}, _no_leak))
+    # hard-swish as TVM writes it: x * clip(x + 3, 0, 6) / 6, x dequantized twice
+    relu6 = is_op("relax.clip")(is_op("relax.add")(_deq(wildcard()), is_const()), wildcard(), wildcard())
+    hs = is_op("relax.divide")(is_op("relax.multiply")(_deq(wildcard()), relu6), is_const())
+    patterns.append(relax.transform.FusionPattern("hhbc.qhardswish", _quant(hs), {"root": hs}, _no_leak))
+    # standalone RELU / RELU6 / RELU_N1_TO_1, and int8 -> int8 QUANTIZE: a requantize
+    deq = _deq(wildcard())
+    for act in (is_op("relax.nn.relu")(deq), is_op("relax.clip")(deq, wildcard(), wildcard()), deq):
+        patterns.append(relax.transform.FusionPattern("hhbc.qrequantize", _quant(act), {"root": deq},
+                                                      _no_leak))
+
+
+def _standalone_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
+    """A quantize of a float activation and a dequantize of an int8 one, outside any group:
+    the float IO of a QDQ model (QUANTIZE at the input, DEQUANTIZE at the output). Whether
+    a float op sits between them is checked by the lowering, which refuses it."""
+    x = wildcard()
+    q = _quant(x)
+    patterns.append(relax.transform.FusionPattern("hhbc.qquantize", q, {"root": q, "x": x},
+                                                  _dtype_is("x", "float32")))
+    x = wildcard()
+    d = _deq(x)
+    patterns.append(relax.transform.FusionPattern("hhbc.qdequantize", d, {"root": d, "x": x},
+                                                  _dtype_is("x", "int8")))
 
 
 def fuse_quantized() -> tvm.ir.transform.Pass:
