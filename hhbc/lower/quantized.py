@@ -65,12 +65,23 @@ def _act_range(group: _Group, out_q: Quant) -> tuple[int, int]:
         elif b.op.name == "relax.clip":
             a, z = float(b.args[1].value), float(b.args[2].value)
             if str(b.args[0].ty.dtype) == "int8":
-                lo, hi = _meet((lo, hi), (int(round(a)), int(round(z))))
+                lo, hi = _meet((lo, hi), _int8_clip_range(int(round(a)), int(round(z)), out_q))
             else:
                 kind = {(0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}.get((a, z))
                 if kind is None:
                     raise HhbcError(f"float clip [{a:g}, {z:g}] in an int8 group")
                 lo, hi = _meet((lo, hi), fp.activation_range(kind, out_q.scale[0], out_q.zero_point[0]))
+    return lo, hi
+
+
+def _int8_clip_range(lo: int, hi: int, out_q: Quant) -> tuple[int, int]:
+    """A fused activation TVM wrote as an int8 clip: TVM rounds round(f / scale) in double with
+    ties to even, TFLite in float32 with ties away from zero, so a bound may be one off. The
+    activation within one step of TVM's bounds is recomputed TFLite's way."""
+    for kind in ("RELU", "RELU6", "RELU_N1_TO_1"):
+        t_lo, t_hi = fp.activation_range(kind, out_q.scale[0], out_q.zero_point[0])
+        if abs(t_lo - lo) <= 1 and abs(t_hi - hi) <= 1:
+            return t_lo, t_hi
     return lo, hi
 
 
