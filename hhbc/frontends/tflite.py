@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
-from hhbc.frontends.tflite_int8 import INT8_OPS
+from hhbc.frontends.tflite_int8 import INT8_INDEX_OPERAND_OPS, INT8_OPS
 from hhbc.frontends.tflite_rewrite import plain_weights
 from hhbc.layers import BindingNames, emit_stamped
 
@@ -60,6 +60,7 @@ def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> Importe
     else:
         _check_float(graph, path)
         _check_supported(graph, path)
+        graph.hybrid = hybrid_weights(graph)
     inputs, output_names = _select_io(graph, path, options, int8)
     mod = _import_relax(graph, inputs, output_names, path)
     outputs = _output_infos(mod, output_names, graph if int8 else None)
@@ -102,6 +103,7 @@ class _Graph:
     ops: list[_Op]
     inputs: list[int]
     outputs: list[int]
+    hybrid: set[int] = field(default_factory=set)   # int8 weights of hybrid ops (hybrid_weights)
 
     def tensor_name(self, idx: int) -> str:
         return self.tensors[idx].name
@@ -189,47 +191,69 @@ def _first_line(err: BaseException) -> str:
 
 # ---------------------------------------------------------------- checks
 def _check_float(graph: _Graph, path: Path) -> None:
-    """Refuse what this version would compile wrongly: quantized, float16-weight, sparse."""
+    """Refuse what this version would compile wrongly: quantized activations, float16 or sparse
+    tensors the rewrite left (tflite_rewrite.py). Int8 weights of hybrid ops are fine."""
+    hybrid = hybrid_weights(graph)
     for op in graph.ops:
         if op.code in ("QUANTIZE", "DEQUANTIZE"):
             src = graph.tensors[op.inputs[0]] if op.inputs else None
             if src is not None and src.dtype == "float16":
-                raise HhbcError(f"{path}: float16-weight TFLite models are not supported yet "
+                raise HhbcError(f"{path}: float16 activations are not supported "
                                 f"({graph.op_label(op)} reads float16 tensor '{src.name}')")
-            raise HhbcError(f"{path}: int8-quantized TFLite models are not supported yet "
+            raise HhbcError(f"{path}: this mix of float and quantized TFLite ops is not supported "
                             f"({graph.op_label(op)})")
         for idx in op.inputs + op.outputs:
-            if idx < 0:
+            if idx < 0 or idx in hybrid:
                 continue
             t = graph.tensors[idx]
             if t.quantized or t.dtype in _QUANT_TYPES:
-                what = "int8 weight" if t.buffer_bytes else "quantized tensor"
-                raise HhbcError(f"{path}: int8-quantized TFLite models are not supported yet "
-                                f"({what} '{t.name}' ({t.dtype}) of {graph.op_label(op)})")
+                what = "quantized weight" if t.buffer_bytes else "quantized tensor"
+                raise HhbcError(f"{path}: {what} '{t.name}' ({t.dtype}) of {graph.op_label(op)} is "
+                                f"not supported (int8 weights only as the weights of "
+                                f"{'/'.join(sorted(_HYBRID_OPS))} with float inputs)")
             if t.dtype == "float16":
-                raise HhbcError(f"{path}: float16-weight TFLite models are not supported yet "
-                                f"(float16 tensor '{t.name}' of {graph.op_label(op)})")
+                raise HhbcError(f"{path}: float16 tensor '{t.name}' of {graph.op_label(op)} is not "
+                                f"supported (float16 weights only behind DEQUANTIZE)")
             if t.sparse:
-                raise HhbcError(f"{path}: sparse TFLite tensors are not supported yet "
-                                f"('{t.name}' of {graph.op_label(op)})")
+                raise HhbcError(f"{path}: sparse tensor '{t.name}' of {graph.op_label(op)} is not "
+                                f"supported (sparse weights only as constants)")
+
+
+# Ops whose weights (input 1) may be int8 in a float model: TFLite's dynamic-range ("hybrid")
+# quantization. hhbc keeps those weights int8 in flash (optimize/weight_only.py).
+_HYBRID_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+
+def hybrid_weights(graph: _Graph) -> set[int]:
+    """Tensors that are symmetric int8 constant weights of a float CONV_2D / DEPTHWISE_CONV_2D /
+    FULLY_CONNECTED: the only quantized tensors a float (hybrid) model may hold."""
+    found = set()
+    for op in graph.ops:
+        if op.code not in _HYBRID_OPS or len(op.inputs) < 2 or min(op.inputs[:2]) < 0:
+            continue
+        x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+        if (x.dtype == "float32" and not x.quantized and w.dtype == "int8" and w.buffer_bytes
+                and w.scale and not any(w.zero_point) and not w.sparse):
+            found.add(w.index)
+    return found
 
 
 def _is_full_int8(graph: _Graph) -> bool:
-    """Int8 activations everywhere, no QUANTIZE/DEQUANTIZE: a model hhbc compiles in int8.
-    Anything else quantized falls through to _check_float, which names what it refuses."""
-    if any(op.code in ("QUANTIZE", "DEQUANTIZE") for op in graph.ops):
-        return False
+    """Int8 activations everywhere but float32 IO through a QUANTIZE (float -> int8) or a
+    DEQUANTIZE (int8 -> float): a model hhbc compiles in int8. Anything else quantized falls
+    through to _check_float, which names what it refuses."""
+    float_io = _float_io_tensors(graph)
     seen = False
     for op in graph.ops:
         for idx in op.inputs + op.outputs:
-            if idx < 0:
+            if idx < 0 or idx in float_io:
                 continue
             t = graph.tensors[idx]
             if t.sparse or t.dtype == "float16":
                 return False
             if t.buffer_bytes:
-                if t.dtype in ("float32", "int32") and not t.quantized and op.code == "RESHAPE":
-                    continue   # a shape operand
+                if t.dtype in ("float32", "int32") and not t.quantized and op.code in INT8_INDEX_OPERAND_OPS:
+                    continue   # a shape, axes or paddings operand
                 if not t.quantized or t.dtype not in ("int8", "int32"):
                     return False
             elif t.dtype != "int8" or not t.quantized:
@@ -238,13 +262,29 @@ def _is_full_int8(graph: _Graph) -> bool:
     return seen
 
 
+def _float_io_tensors(graph: _Graph) -> set[int]:
+    """Float32 activations of an int8 model: a QUANTIZE's input, a DEQUANTIZE's output."""
+    found = set()
+    for op in graph.ops:
+        if op.code == "QUANTIZE" and op.inputs and op.inputs[0] >= 0:
+            t = graph.tensors[op.inputs[0]]
+            if t.dtype == "float32" and not t.buffer_bytes:
+                found.add(t.index)
+        elif op.code == "DEQUANTIZE" and op.outputs:
+            src = graph.tensors[op.inputs[0]] if op.inputs and op.inputs[0] >= 0 else None
+            if src is not None and src.dtype == "int8" and not src.buffer_bytes:
+                found.add(op.outputs[0])
+    return found
+
+
 def _check_int8(graph: _Graph, path: Path) -> None:
     """The ops of a fully-int8 model that hhbc has int8 kernels for; all offenders named."""
     _check_supported(graph, path, INT8_OPS, "int8 ")
     import tflite
+    float_io = _float_io_tensors(graph)
     for op in graph.ops:
         for idx in op.inputs + op.outputs:
-            t = graph.tensors[idx] if idx >= 0 else None
+            t = graph.tensors[idx] if idx >= 0 and idx not in float_io else None
             if t is not None and not t.buffer_bytes and len(t.scale) != 1:
                 raise HhbcError(f"{path}: per-channel quantized activation '{t.name}' of "
                                 f"{graph.op_label(op)} is not supported")
@@ -296,12 +336,12 @@ def _select_io(graph: _Graph, path: Path, options: ImportOptions, int8: bool = F
         t = graph.tensors[idx]
         if t.buffer_bytes:
             raise HhbcError(f"{path}: -in '{t.name}' is a constant tensor, not an activation")
-        if t.dtype != ("int8" if int8 else "float32"):
+        if t.dtype != "float32" and not (int8 and t.dtype == "int8"):
             raise HhbcError(f"{path}: input '{t.name}' has type {t.dtype}; "
-                            f"this version of hhbc compiles float32 inputs (int8 in int8 models)")
+                            f"this version of hhbc compiles float32 inputs (or int8 in int8 models)")
         declared = [d if d > 0 else None for d in t.signature] if t.signature else None
         infos.append(TensorInfo(t.name, resolve_shape(t.name, declared, shapes[k] if shapes else None),
-                                t.dtype, _quant(t) if int8 else None))
+                                t.dtype, _quant(t) if int8 and t.dtype == "int8" else None))
     output_names = list(options.output_names) or [graph.tensor_name(i) for i in graph.outputs]
     return infos, output_names
 
@@ -414,6 +454,7 @@ def _converter_class():
                 layer = graph.tensors[op_info.outputs[0]].name if op_info.outputs else op_info.code
                 self.stamper.layer = layer
                 op = self.subgraph.Operators(op_info.index)
+                self.dequantize_hybrid_weight(graph, op_info)
                 ret = self.convert_map[op_info.code](op=op)
                 if ret is None:   # prefetched (constant) output
                     continue
@@ -430,6 +471,34 @@ def _converter_class():
                         self.exp_tab.set_expr(tvm_tflite.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
             self.current = None
             self.stamper.layer = ""
+
+        def dequantize_hybrid_weight(self, graph: _Graph, op_info: _Op) -> None:
+            """A hybrid op's int8 weight becomes `astype(int8 constant, float32) * scale` before
+            TVM's converter reads it: TVM takes an expression it finds for a weight as it is (its
+            path for float16 weights behind DEQUANTIZE), so the float op reads the dequantized
+            weight and optimize/weight_only.py finds the int8 constant next to it. Written as
+            astype * scale, not relax.dequantize: the module is a float one, and optimize()
+            sends a module with dequantize ops to the int8 pipeline."""
+            if op_info.code not in _HYBRID_OPS or len(op_info.inputs) < 2:
+                return
+            idx = op_info.inputs[1]
+            if idx not in graph.hybrid or self.has_expr(idx):
+                return
+            t = graph.tensors[idx]
+            wrapper = self.get_tensors(np.array([idx], np.int32))[0]
+            value = self.get_tensor_value(wrapper)
+            scale = np.asarray(t.scale, np.float32)
+            if scale.size > 1:
+                if not (0 <= t.quant_axis < value.ndim and value.shape[t.quant_axis] == scale.size):
+                    raise HhbcError(f"{len(t.scale)} scales for axis {t.quant_axis} of int8 weight "
+                                    f"'{t.name}' {list(value.shape)}")
+                shape = [1] * value.ndim
+                shape[t.quant_axis] = scale.size
+                scale = scale.reshape(shape)
+            const = self.exp_tab.new_const(value, dtype="int8", source_name=wrapper.tensor.Name())
+            deq = relax.op.multiply(relax.op.astype(const, "float32"), relax.const(scale, "float32"))
+            self.exp_tab.set_expr(tvm_tflite.get_tensor_name(self.subgraph, idx),
+                                  self.stamper._bb.normalize(deq))
 
     _CONVERTER = Converter
     return Converter

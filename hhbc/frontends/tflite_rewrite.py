@@ -1,11 +1,175 @@
 """Rewrites of a TFLite flatbuffer into the plain float form TVM's importer reads:
-float16 weights behind DEQUANTIZE widened to float32, sparse weights densified."""
+
+  * float16 weights behind DEQUANTIZE (`supported_types = [tf.float16]`): the DEQUANTIZE's
+    output becomes a float32 constant and the op goes (TVM 0.27 cannot read float16 constants);
+  * sparse weights (Tensor.sparsity: traversal order, block map, DENSE/SPARSE_CSR dimension
+    metadata): densified in place, and a DENSIFY op reading one becomes a constant like the
+    DEQUANTIZE above.
+
+The flatbuffer is unpacked and packed again with the object API of TFLite's generated schema
+(ModelT / Pack), which ai-edge-litert ships; TensorFlow's copy serves as well. The interpreter
+(the reference) still runs the original file.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from hhbc.errors import HhbcError
+
+# tflite.TensorType -> numpy dtype, for the constants rewritten here
+_NP_TYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 7: np.int16, 9: np.int8,
+             10: np.float64}
+_FLOAT32 = 0
+_FLOAT16 = 1
+
+
+def needs_rewrite(graph) -> bool:
+    """Does the model hold float16 weights behind DEQUANTIZE, DENSIFY ops or sparse tensors?"""
+    return any(t.sparse for t in graph.tensors) or any(_foldable(graph, op) for op in graph.ops)
+
+
+def _foldable(graph, op) -> bool:
+    """A DEQUANTIZE of a float16 constant or a DENSIFY of a constant: an op on weights only."""
+    if op.code not in ("DEQUANTIZE", "DENSIFY") or len(op.inputs) != 1 or op.inputs[0] < 0:
+        return False
+    src = graph.tensors[op.inputs[0]]
+    return bool(src.buffer_bytes) and (op.code == "DENSIFY" or src.dtype == "float16")
+
 
 def plain_weights(graph, buf: bytes, path: Path) -> bytes:
-    """`buf` itself when there is nothing to rewrite."""
-    return buf
+    """`buf` itself when there is nothing to rewrite; else the rewritten flatbuffer."""
+    if not needs_rewrite(graph):
+        return buf
+    schema = _schema(path)
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    if len(model.subgraphs) != 1:
+        raise HhbcError(f"{path}: float16/sparse weights in a model with {len(model.subgraphs)} "
+                        "subgraphs are not supported")
+    sg = model.subgraphs[0]
+    for t in sg.tensors:
+        if t.sparsity is not None:
+            _densify_tensor(model, t, path)
+    folded = [k for k, op in enumerate(graph.ops) if _foldable(graph, op)]
+    for k in folded:
+        op = sg.operators[k]
+        src, dst = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
+        data = _tensor_array(model, src).astype(np.float32) if src.type == _FLOAT16 else _tensor_array(model, src)
+        _set_constant(schema, model, dst, data, src.type if src.type != _FLOAT16 else _FLOAT32, path)
+    for k in reversed(folded):
+        del sg.operators[k]
+    builder = flatbuffers.Builder(len(buf) * 2 + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _schema(path: Path):
+    """TFLite's generated schema with the object API; hhbc's 'tflite' package has none."""
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError:
+        try:
+            from tensorflow.lite.python import schema_py_generated as schema
+        except ImportError:
+            raise HhbcError(f"{path}: float16 or sparse weights are rewritten with TFLite's schema "
+                            "from ai-edge-litert: pip install ai-edge-litert") from None
+    return schema
+
+
+def _tensor_array(model, t) -> np.ndarray:
+    """A constant tensor's data, dense, shaped."""
+    data = model.buffers[t.buffer].data
+    raw = np.asarray(data if data is not None else [], np.uint8).tobytes()
+    return np.frombuffer(raw, _NP_TYPES[t.type]).reshape([int(d) for d in t.shape])
+
+
+def _set_constant(schema, model, t, array: np.ndarray, tensor_type: int, path: Path) -> None:
+    """Make `t` a constant holding `array`, in a buffer of its own."""
+    if tuple(array.shape) != tuple(int(d) for d in t.shape):
+        raise HhbcError(f"{path}: constant for tensor '{_name(t)}' has shape {list(array.shape)}, "
+                        f"not {list(t.shape)}")
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(np.ascontiguousarray(array, _NP_TYPES[tensor_type]).tobytes(), np.uint8)
+    model.buffers.append(buffer)
+    t.buffer = len(model.buffers) - 1
+    t.type = tensor_type
+    t.sparsity = None
+
+
+def _name(t) -> str:
+    name = t.name
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def _densify_tensor(model, t, path: Path) -> None:
+    """Replace a sparse constant's values by the dense tensor they encode."""
+    if t.type not in _NP_TYPES:
+        raise HhbcError(f"{path}: sparse tensor '{_name(t)}' of TFLite type {t.type} is not supported")
+    data = model.buffers[t.buffer].data
+    raw = np.asarray(data if data is not None else [], np.uint8).tobytes()
+    values = np.frombuffer(raw, _NP_TYPES[t.type])
+    dense = densify(values, [int(d) for d in t.shape], t.sparsity, _name(t), path)
+    buffer = model.buffers[t.buffer]
+    buffer.data = np.frombuffer(dense.tobytes(), np.uint8)
+    t.sparsity = None
+
+
+def densify(values: np.ndarray, shape: list[int], sparsity, name: str = "", path: Path | None = None) -> np.ndarray:
+    """The dense tensor of TFLite's sparsity format.
+
+    The tensor's n dims, some split into blocks (block_map[j] is the dim block j splits; the
+    dim then counts blocks and block dim n + j the elements inside one), are visited in
+    `traversal_order`; each visited level is DENSE (all `dense_size` coordinates) or
+    SPARSE_CSR (the coordinates array_indices[segments[p]:segments[p + 1]] under parent
+    position p). The values are the stored elements in that order.
+    """
+    where = f"{path}: sparse tensor '{name}'" if path else f"sparse tensor '{name}'"
+    order = [int(d) for d in (sparsity.traversalOrder if sparsity.traversalOrder is not None else [])]
+    block_map = [int(d) for d in (sparsity.blockMap if sparsity.blockMap is not None else [])]
+    levels = sparsity.dimMetadata or []
+    n = len(shape)
+    if sorted(order) != list(range(n + len(block_map))) or len(levels) != len(order):
+        raise HhbcError(f"{where}: malformed sparsity (traversal order {order}, {len(levels)} levels)")
+    pos = np.zeros(1, np.int64)
+    coords = np.zeros((0, 1), np.int64)      # [level][element]: the coordinate at each level
+    for level in levels:
+        if level.format == 0:                # DENSE
+            size = int(level.denseSize)
+            child = (pos[:, None] * size + np.arange(size)).reshape(-1)
+            coord = np.tile(np.arange(size), pos.size)
+            coords = np.repeat(coords, size, axis=1)
+        else:                                # SPARSE_CSR
+            segments = _index_vector(level.arraySegments, where)
+            indices = _index_vector(level.arrayIndices, where)
+            starts, ends = segments[pos], segments[pos + 1]
+            counts = ends - starts
+            child = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if pos.size else pos
+            coord = indices[child]
+            coords = np.repeat(coords, counts, axis=1)
+        coords = np.vstack([coords, coord[None, :]])
+        pos = child.astype(np.int64)
+    if pos.size != values.size:
+        raise HhbcError(f"{where}: {values.size} stored values for {pos.size} positions")
+    expanded = np.zeros((n + len(block_map), pos.size), np.int64)
+    expanded[order] = coords
+    index = [expanded[d] for d in range(n)]
+    for j, d in enumerate(block_map):
+        block = _level_size(levels[order.index(n + j)])
+        index[d] = index[d] * block + expanded[n + j]
+    dense = np.zeros(shape, values.dtype)
+    dense[tuple(index)] = values[pos]
+    return dense
+
+
+def _level_size(level) -> int:
+    return int(level.denseSize)
+
+
+def _index_vector(vector, where: str) -> np.ndarray:
+    if vector is None or getattr(vector, "values", None) is None:
+        raise HhbcError(f"{where}: SPARSE_CSR level without segments or indices")
+    return np.asarray(vector.values, np.int64)

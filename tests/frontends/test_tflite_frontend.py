@@ -3,6 +3,7 @@ TFLite interpreter (reference kernels); layer names, -in/-is/-on; bad input thro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -233,32 +234,56 @@ def _dense_model(x):
     return tf.nn.relu(tf.matmul(x, _w(64, 64)) + _w(64))
 
 
-def test_hybrid_int8_weights_refused(tmp_path):
+def _kernels(proc, tmp_path: Path) -> set[str]:
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    return {layer["kernel"] for layer in manifest["layers"]}
+
+
+def test_hybrid_int8_weights_compile_to_weight_only_kernels(tmp_path):
     path = convert(_dense_model, [(1, 64)], tmp_path / "hybrid.tflite", optimizations=[tf.lite.Optimize.DEFAULT])
-    assert_one_line_error(_compile(path, tmp_path), str(path), "int8-quantized TFLite models are not supported yet",
-                          "int8 weight")
+    assert _kernels(_compile(path, tmp_path), tmp_path) == {"hhbc_dense_w8"}
+    assert "const int8_t" in (tmp_path / "out" / "weights.c").read_text()
 
 
-def test_full_int8_refused(tmp_path):
+def test_int8_with_float_io_compiles_to_int8_kernels(tmp_path):
     def data():
         for _ in range(4):
             yield [RNG.standard_normal((1, 64)).astype(np.float32)]
 
     path = convert(_dense_model, [(1, 64)], tmp_path / "int8.tflite", optimizations=[tf.lite.Optimize.DEFAULT],
                    representative_dataset=data)
-    assert_one_line_error(_compile(path, tmp_path), str(path), "int8-quantized TFLite models are not supported yet")
+    assert _kernels(_compile(path, tmp_path), tmp_path) == {"hhbc_quantize_i8", "hhbc_dense_i8",
+                                                            "hhbc_dequantize_i8"}
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert [io["dtype"] for io in manifest["inputs"] + manifest["outputs"]] == ["float32", "float32"]
 
 
-def test_float16_weights_refused(tmp_path):
-    settings = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+def test_float16_weights_compile_to_float_kernels(tmp_path):
     func = tf.function(_dense_model, input_signature=[tf.TensorSpec((1, 64), tf.float32)])
     converter = tf.lite.TFLiteConverter.from_concrete_functions([func.get_concrete_function()])
-    converter.optimizations = settings["optimizations"]
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [tf.float16]
     path = tmp_path / "fp16.tflite"
     path.write_bytes(converter.convert())
-    assert_one_line_error(_compile(path, tmp_path), str(path), "float16-weight TFLite models are not supported yet",
-                          "DEQUANTIZE")
+    assert _kernels(_compile(path, tmp_path), tmp_path) == {"hhbc_dense_f32"}
+
+
+def test_int16_activations_refused(tmp_path):
+    """16x8 quantization (int16 activations) stays refused, by name."""
+    def data():
+        for _ in range(4):
+            yield [RNG.standard_normal((1, 64)).astype(np.float32)]
+
+    path = convert(_dense_model, [(1, 64)], tmp_path / "int16.tflite", optimizations=[tf.lite.Optimize.DEFAULT],
+                   representative_dataset=data, target_spec=_int16x8_spec())
+    assert_one_line_error(_compile(path, tmp_path), str(path), "int16", "not supported")
+
+
+def _int16x8_spec():
+    spec = tf.lite.TargetSpec()
+    spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    return spec
 
 
 def test_unknown_in_name(models, tmp_path):
