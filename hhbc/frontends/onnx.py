@@ -26,17 +26,20 @@ from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.layers import BindingNames, emit_stamped
+from hhbc.optimize.qdq_onnx import mark_onnx_qdq
 
 # ONNX ops whose Relax lowering hhbc's kernels cover (after simplification).
 SUPPORTED_OPS = frozenset({
     "Abs", "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant",
-    "Conv", "Div", "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gemm",
+    "Conv", "DequantizeLinear", "Div", "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gemm",
     "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity",
     "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul",
-    "Neg", "Pad", "Pow", "PRelu", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
+    "Neg", "Pad", "Pow", "PRelu", "QuantizeLinear", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
     "Relu", "Reshape", "Resize", "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Sum",
     "Tanh", "Transpose", "Unsqueeze", "Upsample",
 })
+
+_QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 
 _ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16",
                   onnx.TensorProto.INT8: "int8", onnx.TensorProto.UINT8: "uint8",
@@ -50,7 +53,10 @@ def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedM
     reference_model = model
     model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)
+    _check_qdq(model, path)
     mod = _import_relax(model, inputs, path)
+    if any(n.op_type in _QDQ_OPS for n in model.graph.node):
+        mod = mark_onnx_qdq(mod)   # optimize/qdq_onnx.py normalizes it for the int8 patterns
     outputs = _output_infos(mod, model)
     return ImportedModel(
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="onnx",
@@ -177,12 +183,60 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
 
 def _check_supported(model: onnx.ModelProto, path: Path) -> None:
     """Name every unsupported node in one message, before TVM sees the model."""
+    _qoperator_error(model, path)
     bad = [(n.name or n.output[0], n.op_type) for n in model.graph.node
            if n.domain not in ("", "ai.onnx") or n.op_type not in SUPPORTED_OPS]
     if bad:
         listed = ", ".join(f"'{name}' ({op})" for name, op in bad)
         ops = ", ".join(sorted({op for _, op in bad}))
         raise HhbcError(f"{path}: unsupported ops {ops} at {len(bad)} node(s): {listed}")
+
+
+# QOperator-format ops (integer ops with their own quantization inputs): hhbc takes the
+# QDQ format, which onnxruntime's quantizer writes with QuantFormat.QDQ.
+_QOPERATOR_OPS = frozenset({"QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul", "QLinearAveragePool",
+                            "QLinearGlobalAveragePool", "QLinearConcat", "QLinearSigmoid", "QLinearLeakyRelu",
+                            "QLinearSoftmax", "QGemm", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"})
+
+
+def _qoperator_error(model: onnx.ModelProto, path: Path) -> None:
+    bad = [n for n in model.graph.node if n.op_type in _QOPERATOR_OPS]
+    if bad:
+        n = bad[0]
+        raise HhbcError(f"{path}: {n.op_type} node '{n.name or n.output[0]}' is a QOperator-format "
+                        f"quantized op ({len(bad)} such node(s)); hhbc compiles QDQ-format models "
+                        "(QuantizeLinear/DequantizeLinear around float ops)")
+
+
+def _check_qdq(model: onnx.ModelProto, path: Path) -> None:
+    """What the int8 kernels can run: int8 activations with one scale and zero point, int8
+    weights, int32 biases; anything else is refused by node, before TVM sees it."""
+    consts = {t.name: t for t in model.graph.initializer}
+    consts.update({n.output[0]: n.attribute[0].t for n in model.graph.node
+                   if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"})
+    for n in model.graph.node:
+        if n.op_type not in _QDQ_OPS:
+            continue
+        where = f"{path}: {n.op_type} node '{n.name or n.output[0]}'"
+        if any(a.name == "block_size" and a.i for a in n.attribute):
+            raise HhbcError(f"{where}: blocked quantization is not supported")
+        if len(n.input) < 3 or not n.input[2]:
+            raise HhbcError(f"{where}: no zero point, so uint8; hhbc supports int8 quantization")
+        zp = consts.get(n.input[2])
+        scale = consts.get(n.input[1])
+        if zp is None or scale is None:
+            raise HhbcError(f"{where}: scale and zero point must be constants")
+        dtype = onnx.TensorProto.DataType.Name(zp.data_type)
+        on_constant = n.op_type == "DequantizeLinear" and n.input[0] in consts
+        allowed = ("INT8", "INT32") if on_constant else ("INT8",)
+        if dtype not in allowed:
+            raise HhbcError(f"{where}: {dtype.lower()} quantization is not supported "
+                            f"({'int8 weights or int32 biases' if on_constant else 'int8 activations'} only)")
+        if not on_constant and int(np.prod(scale.dims, dtype=np.int64)) > 1:
+            raise HhbcError(f"{where}: per-channel quantized activations are not supported (per-tensor only)")
+        if scale.data_type != onnx.TensorProto.FLOAT:
+            raise HhbcError(f"{where}: {onnx.TensorProto.DataType.Name(scale.data_type).lower()} scales "
+                            "are not supported (float32)")
 
 
 # ---------------------------------------------------------------- Relax import

@@ -10,6 +10,7 @@ from tvm import relax
 
 from hhbc.layers import keeping_layers
 from hhbc.optimize.fusion import fusion_patterns
+from hhbc.optimize.qdq_onnx import check_no_float_between_qdq, is_onnx_qdq, normalize_onnx_qdq, raise_deferred
 from hhbc.optimize.quantized import fuse_quantized, is_quantized
 from hhbc.optimize.weight_only import fuse_weight_only
 from hhbc.optimize.rewrites import (ClipFromMinMax, ClipToMinMax, FoldBatchNorm, FoldTransposeIntoDense,
@@ -85,15 +86,21 @@ def _optimize_quantized(mod: tvm.IRModule, verbose: bool) -> tvm.IRModule:
     """A QDQ module: group each dequantize -> op -> quantize into one int8 composite first
     (optimize/quantized.py), then only passes that cannot turn int8 into float."""
     t = relax.transform
-    stages = [("int8 patterns", [fuse_quantized()]),
-              ("zero-copy reshapes", [keeping_layers(t.RemoveRedundantReshape()),
-                                      keeping_layers(t.CanonicalizeBindings())]),
-              ("dead code elimination", [keeping_layers(t.DeadCodeElimination())])]
+    stages = []
+    if is_onnx_qdq(mod):   # ONNX's NCHW QDQ form -> the NHWC form the int8 patterns match
+        stages.append(("ONNX QDQ to int8 form", [normalize_onnx_qdq()]))
+    stages += [("int8 patterns", [fuse_quantized()]),
+               ("zero-copy reshapes", [keeping_layers(t.RemoveRedundantReshape()),
+                                       keeping_layers(t.CanonicalizeBindings())]),
+               ("dead code elimination", [keeping_layers(t.DeadCodeElimination())])]
     with tvm.transform.PassContext(opt_level=3):
         for name, passes in stages:
             mod = tvm.ir.transform.Sequential(passes)(mod)
+            raise_deferred()
             if verbose:
                 _report(name, op_counts(mod))
+    if is_onnx_qdq(mod):
+        check_no_float_between_qdq(mod)
     return mod
 
 

@@ -1,0 +1,223 @@
+"""ONNX QDQ graphs (QuantizeLinear/DequantizeLinear around float ops) through the int8 kernels:
+small graphs built here, compared with onnxruntime on host within one step of the output
+scale, and the QDQ features hhbc refuses, each by node in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from hhbc.build import build
+from hhbc.compiler import compile_model
+from hhbc.emulate import run_model
+from hhbc.errors import HhbcError
+from hhbc.frontends import load_model
+from hhbc.targets import get_target
+
+pytest.importorskip("onnxruntime")
+
+IN_SCALE, IN_ZP = 0.05, -3
+OUT_SCALE, OUT_ZP = 0.08, 5
+
+
+class _Graph:
+    """A QDQ graph under construction: nodes, initializers, fresh names."""
+
+    def __init__(self, seed: int = 0):
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.rng = np.random.default_rng(seed)
+        self.k = 0
+
+    def name(self, base: str) -> str:
+        self.k += 1
+        return f"{base}{self.k}"
+
+    def const(self, array: np.ndarray, base: str = "c") -> str:
+        name = self.name(base)
+        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def qdq(self, x: str, scale: float, zp: int, dtype=np.int8) -> str:
+        """x -> QuantizeLinear -> DequantizeLinear (one activation's quantization)."""
+        s, z = self.const(np.float32(scale), "s"), self.const(dtype(zp), "z")
+        q, dq = self.name("q"), self.name("dq")
+        self.nodes.append(helper.make_node("QuantizeLinear", [x, s, z], [q], name=self.name("Q")))
+        self.nodes.append(helper.make_node("DequantizeLinear", [q, s, z], [dq], name=self.name("DQ")))
+        return dq
+
+    def weight(self, shape: tuple[int, ...], per_channel: bool, axis: int = 0) -> tuple[str, np.ndarray]:
+        """dequantize(int8 weight) with per-channel (along axis) or per-tensor scales."""
+        w = self.rng.integers(-127, 128, size=shape, dtype=np.int8)
+        scale = (self.rng.uniform(0.002, 0.01, size=shape[axis]) if per_channel
+                 else np.array(0.005)).astype(np.float32)
+        zp = np.zeros(scale.shape, np.int8)
+        out = self.name("w")
+        attrs = {"axis": axis} if per_channel else {}
+        self.nodes.append(helper.make_node("DequantizeLinear", [self.const(w, "wq"), self.const(scale, "ws"),
+                                                                self.const(zp, "wz")], [out],
+                                           name=self.name("DQw"), **attrs))
+        return out, scale
+
+    def bias(self, channels: int, w_scale: np.ndarray) -> str:
+        """dequantize(int32 bias) at input scale x weight scale, as quantizers write it."""
+        scale = (np.float32(IN_SCALE) * w_scale).astype(np.float32)
+        b = self.rng.integers(-2000, 2000, size=channels, dtype=np.int32)
+        out = self.name("b")
+        zp = np.zeros(scale.shape, np.int32)
+        attrs = {"axis": 0} if scale.size > 1 else {}
+        self.nodes.append(helper.make_node("DequantizeLinear", [self.const(b, "bq"), self.const(scale, "bs"),
+                                                                self.const(zp, "bz")], [out],
+                                           name=self.name("DQb"), **attrs))
+        return out
+
+    def model(self, inputs: dict[str, list[int]], output: str, out_shape: list[int]) -> onnx.ModelProto:
+        graph = helper.make_graph(
+            self.nodes, "qdq",
+            [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, out_shape)], self.inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+def _conv_case(per_channel: bool, groups: int = 1, stride: int = 1, relu: bool = False) -> onnx.ModelProto:
+    g = _Graph()
+    cin, cout = (6, 6) if groups > 1 else (5, 7)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    w, ws = g.weight((cout, cin // groups, 3, 3), per_channel)
+    y = "conv"
+    g.nodes.append(helper.make_node("Conv", [x, w, g.bias(cout, ws)], [y], name="conv", pads=[1, 1, 1, 1],
+                                    strides=[stride, stride], group=groups))
+    if relu:
+        g.nodes.append(helper.make_node("Relu", [y], ["relu"], name="relu"))
+        y = "relu"
+    out = g.qdq(y, OUT_SCALE, OUT_ZP)
+    side = (9 - 1) // stride + 1
+    return g.model({"x": [1, cin, 9, 9]}, out, [1, cout, side, side])
+
+
+def _gemm_case(per_channel: bool) -> onnx.ModelProto:
+    g = _Graph(1)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    w, ws = g.weight((10, 24), per_channel)    # Gemm transB=1: W is [N, K]
+    g.nodes.append(helper.make_node("Gemm", [x, w, g.bias(10, ws)], ["y"], name="fc", transB=1))
+    return g.model({"x": [1, 24]}, g.qdq("y", OUT_SCALE, OUT_ZP), [1, 10])
+
+
+def _add_case() -> onnx.ModelProto:
+    g = _Graph(2)
+    a = g.qdq("a", IN_SCALE, IN_ZP)
+    b = g.qdq("b", 0.03, 7)
+    g.nodes.append(helper.make_node("Add", [a, b], ["y"], name="add"))
+    return g.model({"a": [1, 4, 6, 6], "b": [1, 4, 6, 6]}, g.qdq("y", OUT_SCALE, OUT_ZP), [1, 4, 6, 6])
+
+
+def _pool_case(same_quant: bool) -> onnx.ModelProto:
+    g = _Graph(3)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    g.nodes.append(helper.make_node("AveragePool", [x], ["y"], name="pool", kernel_shape=[3, 3], strides=[2, 2]))
+    scale, zp = (IN_SCALE, IN_ZP) if same_quant else (0.02, -10)
+    return g.model({"x": [1, 5, 9, 9]}, g.qdq("y", scale, zp), [1, 5, 4, 4])
+
+
+CASES = {
+    "conv-per-channel": lambda: _conv_case(True),
+    "conv-per-tensor-s2": lambda: _conv_case(False, stride=2),
+    "conv-relu": lambda: _conv_case(True, relu=True),
+    "depthwise-per-channel": lambda: _conv_case(True, groups=6),
+    "gemm-per-tensor": lambda: _gemm_case(False),
+    "gemm-per-channel": lambda: _gemm_case(True),
+    "add": _add_case,
+    "avgpool-same-quant": lambda: _pool_case(True),
+    "avgpool-requantized": lambda: _pool_case(False),
+}
+
+
+def _save(model: onnx.ModelProto, tmp_path: Path) -> Path:
+    onnx.checker.check_model(model)
+    path = tmp_path / "qdq.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_qdq_graph_within_one_output_step_of_onnxruntime(case, tmp_path):
+    path = _save(CASES[case](), tmp_path)
+    target = get_target("host")
+    compiled = compile_model(path, target, tmp_path / "out")
+    kernels = {n.op for n in compiled.graph.nodes}
+    assert not kernels & {"conv2d", "dense", "binary", "pool2d"}, kernels   # no float compute kernels
+    elf = build(tmp_path / "out", target)
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for k in range(3):
+        # inputs over the input quantization's range, and a little beyond (saturation)
+        arrays = [rng.uniform(-140 * IN_SCALE, 140 * IN_SCALE, size=i.shape).astype(np.float32)
+                  for i in compiled.model.inputs]
+        got = run_model(elf, target, compiled.manifest["vlen"], arrays, compiled.manifest["outputs"],
+                        tmp_path / f"io{k}")
+        ref = compiled.model.reference(arrays)
+        scale = IN_SCALE if case == "avgpool-same-quant" else (0.02 if case == "avgpool-requantized" else OUT_SCALE)
+        worst = max(worst, float(np.max(np.abs(got[0] - ref[0]))) / scale)
+    print(f"{case}: max error {worst:.3f} output steps")
+    assert worst <= 1.0 + 1e-4
+
+
+def _refusal(model: onnx.ModelProto, tmp_path: Path) -> str:
+    path = tmp_path / "bad.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(HhbcError) as err:
+        load_model(path)
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_uint8_qdq_is_refused_by_node(tmp_path):
+    g = _Graph()
+    out = g.qdq(g.qdq("x", IN_SCALE, 128, np.uint8), OUT_SCALE, 0)
+    message = _refusal(g.model({"x": [1, 4]}, out, [1, 4]), tmp_path)
+    assert "uint8" in message and "'Q" in message
+
+
+def test_missing_zero_point_is_uint8_and_refused(tmp_path):
+    g = _Graph()
+    s = g.const(np.float32(0.1))
+    g.nodes += [helper.make_node("QuantizeLinear", ["x", s], ["q"], name="quant_in"),
+                helper.make_node("DequantizeLinear", ["q", s], ["y"], name="dequant_in")]
+    message = _refusal(g.model({"x": [1, 4]}, "y", [1, 4]), tmp_path)
+    assert "'quant_in'" in message and "uint8" in message
+
+
+def test_per_channel_activation_is_refused(tmp_path):
+    g = _Graph()
+    s, z = g.const(np.full(4, 0.1, np.float32)), g.const(np.zeros(4, np.int8))
+    g.nodes += [helper.make_node("QuantizeLinear", ["x", s, z], ["q"], name="act_q", axis=1),
+                helper.make_node("DequantizeLinear", ["q", s, z], ["y"], name="act_dq", axis=1)]
+    message = _refusal(g.model({"x": [1, 4, 2, 2]}, "y", [1, 4, 2, 2]), tmp_path)
+    assert "per-channel" in message and "'act_q'" in message
+
+
+def test_qoperator_format_is_refused(tmp_path):
+    g = _Graph()
+    names = [g.const(np.float32(0.1)), g.const(np.int8(0))]
+    w = g.const(np.ones((2, 1, 1, 1), np.int8))
+    g.nodes.append(helper.make_node("QuantizeLinear", ["x", *names], ["q"], name="q_in"))
+    g.nodes.append(helper.make_node("QLinearConv", ["q", *names, w, *names, *names], ["c"], name="qconv"))
+    g.nodes.append(helper.make_node("DequantizeLinear", ["c", *names], ["y"], name="dq_out"))
+    message = _refusal(g.model({"x": [1, 1, 3, 3]}, "y", [1, 2, 3, 3]), tmp_path)
+    assert "QLinearConv" in message and "'qconv'" in message and "QDQ" in message
+
+
+def test_float_op_between_qdq_pairs_is_refused(tmp_path):
+    """A quantized layer with no int8 kernel is an error naming it, never float behind the user's back."""
+    g = _Graph()
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    g.nodes.append(helper.make_node("Sqrt", [x], ["y"], name="the_sqrt"))
+    path = _save(g.model({"x": [1, 8]}, g.qdq("y", OUT_SCALE, OUT_ZP), [1, 8]), tmp_path)
+    with pytest.raises(HhbcError) as err:
+        compile_model(path, get_target("host"), tmp_path / "out")
+    assert "the_sqrt" in str(err.value) and "\n" not in str(err.value)
