@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tflite_int8_cases import CASES, FLOAT_IO_CASES, Case, convert, model_ops  # tests/ops is on sys.path
+from tflite_int8_cases import (  # tests/ops is on sys.path
+    CASES, FLOAT_IO_CASES, WEIGHT_OPS, Case, convert, model_ops, weight_scale_counts)
 
 from hhbc.build import build
 from hhbc.compiler import compile_model
 from hhbc.emulate import run_model
+from hhbc.frontends.tflite_int8 import INT8_OPS
 from hhbc.targets import get_target
 
 pytest.importorskip("tensorflow")
@@ -39,29 +41,51 @@ def _params(cases: list[Case]) -> list:
 
 @pytest.fixture(scope="session")
 def tflite_model(tmp_path_factory):
-    """case -> (path of its .tflite, its builtin ops); each model converted once per session."""
+    """case -> path of its .tflite, converted (and checked) once per session."""
     root = tmp_path_factory.mktemp("tflite_int8_ops")
-    cache: dict[str, tuple[Path, set[str]]] = {}
+    cache: dict[str, Path] = {}
 
-    def get(case: Case) -> tuple[Path, set[str]]:
+    def get(case: Case) -> Path:
         if case.id not in cache:
             data = convert(case)
+            _check_converted(case, data)
             path = root / f"{case.id}.tflite"
             path.write_bytes(data)
-            cache[case.id] = (path, model_ops(data))
+            cache[case.id] = path
         return cache[case.id]
     return get
 
 
+def _check_converted(case: Case, data: bytes) -> None:
+    """The converter emitted what the case is named for: its ops, per-channel or per-tensor weights."""
+    ops = model_ops(data)
+    assert case.ops <= ops, f"{case.id}: the converter emitted {sorted(ops)}, not {sorted(case.ops)}"
+    if case.ops & WEIGHT_OPS:
+        counts = weight_scale_counts(data)
+        per_channel = all(n > 1 for n in counts)
+        assert counts and (per_channel if case.per_channel else all(n == 1 for n in counts)), \
+            f"{case.id}: weight scale counts {counts}, per-channel expected: {case.per_channel}"
+
+
+def test_every_int8_op_has_cases():
+    covered = set().union(*(c.ops for c in CASES + FLOAT_IO_CASES))
+    missing = INT8_OPS - covered
+    assert not missing, f"int8 TFLite ops without an op-level case: {sorted(missing)}"
+
+
 def _random_inputs(model, case: Case) -> list[list[np.ndarray]]:
-    """Seeded input sets: the full int8 range, or normal floats at the calibration spread."""
+    """Seeded input sets: the full int8 range, and last one of only -128/127 (saturation); for
+    float IO, normals at the calibration spread, and last 4x wider (clamped by QUANTIZE)."""
     rng = np.random.default_rng(case.seed() + 1)
     ranges = case.ranges or (1.0,) * len(case.inputs)
     sets = []
-    for _ in range(INPUT_SETS):
+    for k in range(INPUT_SETS):
+        extreme = k == INPUT_SETS - 1
         if case.float_io:
-            sets.append([(rng.standard_normal(i.shape) * r).astype(np.float32)
+            sets.append([(rng.standard_normal(i.shape) * r * (4 if extreme else 1)).astype(np.float32)
                          for i, r in zip(model.inputs, ranges)])
+        elif extreme:
+            sets.append([rng.choice(np.array([-128, 127], np.int8), size=i.shape) for i in model.inputs])
         else:
             sets.append([rng.integers(-128, 128, size=i.shape, dtype=np.int8) for i in model.inputs])
     return sets
@@ -92,8 +116,7 @@ def _mismatches(got: list[np.ndarray], refs: list[np.ndarray], label: str) -> li
 
 def _compile_run_compare(case: Case, target_name: str, tflite_model, tmp_path: Path):
     """Compile, build, run INPUT_SETS input sets; assert every output bit-identical."""
-    path, ops = tflite_model(case)
-    assert case.ops <= ops, f"{case.id}: the converter emitted {sorted(ops)}, not {sorted(case.ops)}"
+    path = tflite_model(case)
     target = get_target(target_name)
     compiled = compile_model(path, target, tmp_path / "out")
     elf = build(tmp_path / "out", target)
@@ -103,6 +126,8 @@ def _compile_run_compare(case: Case, target_name: str, tflite_model, tmp_path: P
                         tmp_path / f"io{k}")
         refs = compiled.model.reference(arrays)
         problems += _mismatches(got, refs, f"{case.id} on {target_name}, input set {k}")
+    for line in problems:
+        print(line)
     assert not problems, "\n".join(problems)
     return path, compiled
 

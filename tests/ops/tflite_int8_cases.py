@@ -102,6 +102,28 @@ def model_ops(data: bytes) -> set[str]:
     return ops
 
 
+WEIGHT_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+
+def weight_scale_counts(data: bytes) -> list[int]:
+    """How many scales each int8 weight (filter/matrix operand 1 of a WEIGHT_OPS op) carries:
+    1 per-tensor, the output channel count per-channel."""
+    import tflite
+    from tflite.BuiltinOperator import BuiltinOperator
+
+    codes = {getattr(BuiltinOperator, name) for name in WEIGHT_OPS}
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    counts = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        if max(code.DeprecatedBuiltinCode(), code.BuiltinCode()) in codes:
+            q = sg.Tensors(int(op.Inputs(1))).Quantization()
+            counts.append(q.ScaleLength() if q is not None else 0)
+    return counts
+
+
 # ---------------------------------------------------------------- builders
 def _activation(tf, x, act: str):
     if act == "relu":
@@ -320,9 +342,9 @@ def _pool_cases() -> list[Case]:
 def _other_cases() -> list[Case]:
     return [
         Case("mean-hw-keepdims", _unary(lambda tf, x: tf.reduce_mean(x, axis=[1, 2], keepdims=True)),
-             ((1, 6, 5, 7),), frozenset({"MEAN"})),
+             ((1, 6, 5, 12),), frozenset({"MEAN"})),
         Case("mean-hw", _unary(lambda tf, x: tf.reduce_mean(x, axis=[1, 2])),
-             ((1, 4, 7, 3),), frozenset({"MEAN"})),
+             ((1, 4, 7, 16),), frozenset({"MEAN"})),
         Case("softmax-2d", _unary(lambda tf, x: tf.nn.softmax(x)), ((1, 10),), frozenset({"SOFTMAX"}),
              ranges=(3.0,), qemu=True),
         Case("softmax-4d", _unary(lambda tf, x: tf.nn.softmax(x)), ((1, 3, 4, 7),), frozenset({"SOFTMAX"})),
@@ -341,6 +363,14 @@ def _other_cases() -> list[Case]:
              frozenset({"TANH", "LOGISTIC", "QUANTIZE", "CONCATENATION"}), ranges=(2.0, 3.0, 1.0)),
         Case("pad-constant", _unary(lambda tf, x: tf.pad(x, [[0, 0], [1, 2], [2, 1], [0, 0]])),
              ((1, 4, 5, 3),), frozenset({"PAD"}), ranges=(2.0,)),
+        Case("pad-constant-value", _unary(lambda tf, x: tf.pad(x, [[0, 0], [2, 0], [1, 1], [0, 0]],
+                                                               constant_values=0.75)),
+             ((1, 3, 4, 5),), frozenset({"PADV2"}), ranges=(2.0,)),
+        Case("relu", _unary(lambda tf, x: tf.nn.relu(x)), ((1, 4, 5, 3),), frozenset({"RELU"})),
+        Case("relu6", _unary(lambda tf, x: tf.nn.relu6(x)), ((1, 4, 5, 3),), frozenset({"RELU6"}),
+             ranges=(5.0,)),
+        Case("relu-n1-to-1", _unary(lambda tf, x: tf.clip_by_value(x, -1.0, 1.0)), ((1, 4, 5, 3),),
+             frozenset({"RELU_N1_TO_1"}), ranges=(2.0,)),
         Case("logistic", _unary(lambda tf, x: tf.sigmoid(x)), ((1, 4, 4, 5),), frozenset({"LOGISTIC"}),
              ranges=(4.0,)),
         Case("tanh", _unary(lambda tf, x: tf.tanh(x)), ((1, 4, 4, 5),), frozenset({"TANH"}), ranges=(2.0,)),
