@@ -347,6 +347,8 @@ def _other_cases() -> list[Case]:
              ((1, 4, 7, 16),), frozenset({"MEAN"})),
         Case("softmax-2d", _unary(lambda tf, x: tf.nn.softmax(x)), ((1, 10),), frozenset({"SOFTMAX"}),
              ranges=(3.0,), qemu=True),
+        Case("softmax-2d-wide", _unary(lambda tf, x: tf.nn.softmax(x)), ((1, 32),), frozenset({"SOFTMAX"}),
+             ranges=(12.0,)),
         Case("softmax-4d", _unary(lambda tf, x: tf.nn.softmax(x)), ((1, 3, 4, 7),), frozenset({"SOFTMAX"})),
         Case("concat-2-channel", _concat(-1), ((1, 4, 5, 3), (1, 4, 5, 2)), frozenset({"CONCATENATION"}),
              ranges=(1.0, 4.0)),
@@ -354,8 +356,9 @@ def _other_cases() -> list[Case]:
              frozenset({"CONCATENATION"}), ranges=(0.5, 1.0, 3.0)),
         Case("concat-2-width", _concat(2), ((1, 3, 2, 4), (1, 3, 5, 4)), frozenset({"CONCATENATION"}),
              ranges=(2.0, 1.0)),
-        # The converter gives every operand of a concatenation the output's scale; operands whose
-        # scale is fixed elsewhere arrive through int8->int8 QUANTIZE (requantize) ops.
+        # The converter gives every operand of a concatenation the output's scale (TFLite's int8
+        # CONCATENATION refuses differing ones); operands whose scale is fixed elsewhere arrive
+        # through int8->int8 QUANTIZE (requantize) ops.
         Case("concat-2-requantize-softmax", _concat_fixed_scales, ((1, 4, 5, 3), (1, 4, 5, 2)),
              frozenset({"SOFTMAX", "QUANTIZE", "CONCATENATION"}), ranges=(4.0, 1.0)),
         Case("concat-3-requantize-tanh-logistic", _concat_three_scales,
