@@ -184,7 +184,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "outputs": [_io_view(t, plan) for t in graph.outputs],
         "weights": [_weight_view(t, d) for t, d in emitter.weights], "weight_bytes": weight_bytes,
         "kernel_sources": [Path(s).name for s in sources], "python": sys.executable,
-        "extra_headers": [Path(h).name for h in headers if h.endswith("_i8.h")],
+        "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
         "kernel_headers": [Path(h).name for h in headers],
         "macs": graph.macs, "command": c_comment(command, 400),
     }

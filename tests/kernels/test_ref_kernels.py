@@ -847,8 +847,9 @@ hhbc_copy_f32(&t_out, &t_out);   /* in place: a no-op */
 # ----------------------------------------------------------------------------------
 
 def ref_sources():
-    """The float32 kernels; the int8 ones (*_i8.c) are tests/kernels/test_int8_kernels.py's."""
-    return sorted(p for p in REF.glob("*.c") if not p.stem.endswith("_i8"))
+    """The float32 kernels; the int8 ones (*_i8.c) are tests/kernels/test_int8_kernels.py's,
+    the weight-only ones (*_w8.c) tests/kernels/test_w8_kernels.py's."""
+    return sorted(p for p in REF.glob("*.c") if not p.stem.endswith(("_i8", "_w8")))
 
 
 def test_ref_file_set_and_hygiene():
