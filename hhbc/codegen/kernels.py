@@ -63,6 +63,7 @@ class KernelImpl:
     supports: Callable[[Node], bool] = lambda node: True
     pack: Callable[[Node], dict[str, np.ndarray]] | None = None
     headers: tuple[str, ...] = ()        # beyond COMMON_HEADERS, under kernels/
+    dtypes: tuple[str, str] = ("float32", "float32")   # the activations it reads, the one it writes
 
 
 def _ref(op: str, signature: str = "unary") -> KernelImpl:
@@ -85,9 +86,18 @@ from hhbc.codegen import kernels_i8, kernels_w8  # noqa: E402,F401
 
 
 def select_kernel(node: Node, target: Target) -> KernelImpl:
-    """First implementation along the target's variant chain that takes this node."""
+    """First implementation along the target's variant chain that takes this node. A kernel
+    reads its data with one C type, so one for other dtypes is never chosen: a mismatch is an
+    error, never garbage read through the wrong type."""
     for variant in target.kernel_variants:
         for impl in REGISTRY:
-            if impl.op == node.op and impl.variant == variant and impl.supports(node):
+            if impl.op == node.op and impl.variant == variant and _reads(node, impl) and impl.supports(node):
                 return impl
-    raise HhbcError(f"layer '{node.layer}': no kernel for {node.describe()} on target '{target.name}'")
+    got = sorted({t.dtype for t in node.inputs if t.kind != "const"})
+    raise HhbcError(f"layer '{node.layer}': no kernel for {node.describe()} "
+                    f"({'/'.join(got)} -> {node.output.dtype}) on target '{target.name}'")
+
+
+def _reads(node: Node, impl: KernelImpl) -> bool:
+    want_in, want_out = impl.dtypes
+    return node.output.dtype == want_out and all(t.dtype == want_in for t in node.inputs if t.kind != "const")

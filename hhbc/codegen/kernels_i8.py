@@ -52,9 +52,10 @@ PARAM_FIELDS["dequantize_i8"] = PARAM_FIELDS["quantize_i8"]
 I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h")
 
 
-def _ref_i8(op: str, signature: str = "unary", params: str | None = None) -> KernelImpl:
+def _ref_i8(op: str, signature: str = "unary", params: str | None = None,
+            dtypes: tuple[str, str] = ("int8", "int8")) -> KernelImpl:
     return KernelImpl(op, "ref", f"hhbc_{op}", signature, (f"ref/{op}.c",),
-                      params or f"hhbc_{op}_params", headers=I8_HEADERS)
+                      params or f"hhbc_{op}_params", headers=I8_HEADERS, dtypes=dtypes)
 
 
 REGISTRY.extend([
@@ -62,6 +63,9 @@ REGISTRY.extend([
     _ref_i8("dense_i8"), _ref_i8("pool2d_i8"), _ref_i8("softmax_i8"), _ref_i8("add_i8", "binary"),
     _ref_i8("mul_i8", "binary"), _ref_i8("mean_i8"), _ref_i8("lut_i8"), _ref_i8("hardswish_i8"),
     _ref_i8("requantize_i8"), _ref_i8("concat_i8", "list"), _ref_i8("pad_i8"),
-    _ref_i8("quantize_i8", params="hhbc_affine_i8_params"),
-    _ref_i8("dequantize_i8", params="hhbc_affine_i8_params"),
+    _ref_i8("quantize_i8", params="hhbc_affine_i8_params", dtypes=("float32", "int8")),
+    _ref_i8("dequantize_i8", params="hhbc_affine_i8_params", dtypes=("int8", "float32")),
+    # a model output that is a view of another tensor is copied out
+    KernelImpl("copy", "ref", "hhbc_copy_i8", "plain", ("ref/copy_i8.c",), None, headers=I8_HEADERS,
+               dtypes=("int8", "int8")),
 ])

@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hhbc.errors import HhbcError
-from hhbc.frontends import load_model
 from hhbc.runner import run_and_compare
 from hhbc.targets import get_target
 
@@ -23,11 +21,6 @@ FLOAT_MODELS = {
     "resnet": "tflite/mlperf_tiny/pretrainedResnet.tflite",
     "ad": "tflite/mlperf_tiny/ad01_fp32.tflite",
 }
-QUANTIZED_MODELS = {
-    "kws_hybrid": ("tflite/mlperf_tiny/kws_ref_model_float32.tflite", "int8 weight"),
-}
-
-
 def _inputs(name: str, models: Path):
     if name == "ad":   # a real log-mel window from the MLPerf Tiny AD test set
         frames = np.fromfile(models / "testdata/mlperf_tiny/normal_id_01_00000000_hist_librosa.bin", np.float32)
@@ -48,13 +41,3 @@ def test_float_tflite_model_matches_interpreter(models_dir, name, target, tmp_pa
     # Layer comments carry the TFLite output tensor names.
     code = (tmp_path / "out" / "model.c").read_text()
     assert "/* [0] " in code and ("model/" in code or "functional_1/" in code)
-
-
-@pytest.mark.parametrize("name", list(QUANTIZED_MODELS))
-def test_quantized_tflite_model_is_refused_by_name(models_dir, name):
-    path, needle = QUANTIZED_MODELS[name]
-    with pytest.raises(HhbcError) as err:
-        load_model(models_dir / path)
-    message = str(err.value)
-    assert "int8-quantized TFLite models are not supported yet" in message and needle in message, message
-    assert "\n" not in message

@@ -224,4 +224,7 @@ void hhbc_quantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
 void hhbc_dequantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
                         const hhbc_affine_i8_params *p);
 
+/* int8 in -> int8 out, element for element (a model output that views another tensor). */
+void hhbc_copy_i8(const hhbc_tensor *in, const hhbc_tensor *out);
+
 #endif /* HHBC_KERNELS_I8_H */
