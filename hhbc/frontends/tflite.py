@@ -5,14 +5,17 @@ hhbc adds what firmware needs on top of TVM's importer:
     one-line error naming it, not a traceback from deep inside flatbuffers;
   * every op is checked before TVM sees the model: custom ops and builtins
     hhbc cannot lower are all named in one message (op index, output tensor);
-  * float models, and fully-int8 models (int8 activations and IO, int8 weights, int32
-    biases) made of the ops in INT8_OPS; hybrid, float16-weight, sparse, uint8/int16 and
-    float-IO quantized models are refused by name instead of being compiled into wrong results;
+  * float models; fully-int8 models (int8 activations, int8 or float IO, int8 weights, int32
+    biases) made of the ops in INT8_OPS; hybrid models, whose int8 conv/FC weights stay int8;
+    float16-weight and sparse models, rewritten to float32 weights first (tflite_rewrite.py);
+    uint8/int16 quantization is refused by name instead of being compiled into wrong results;
   * every call a TFLite op becomes is stamped with the op's output tensor name
     (TVM's importer keeps none), so generated C carries it in comments;
   * HHB's -is (input shapes), -on (outputs: any tensors) and -in (inputs: any
     tensors; the graph is cut between them).
-The reference is the TFLite interpreter (ai-edge-litert) with its reference kernels.
+The reference is the TFLite interpreter (ai-edge-litert) with its reference kernels, on the
+original file; for a hybrid model, on its float twin (weights dequantized), since the
+interpreter's hybrid kernels quantize activations on the fly and hhbc does not.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
 from hhbc.frontends.tflite_int8 import INT8_INDEX_OPERAND_OPS, INT8_OPS
-from hhbc.frontends.tflite_rewrite import plain_weights
+from hhbc.frontends.tflite_rewrite import dequantized_weights, plain_weights
 from hhbc.layers import BindingNames, emit_stamped
 
 # TFLite builtins whose Relax (from TVM's importer) hhbc's kernels cover, for float models.
@@ -67,7 +70,8 @@ def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> Importe
     return ImportedModel(
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="tflite",
         source_ops=dict(Counter(op.code for op in graph.ops)),
-        reference=_reference_fn(buf, graph, inputs, outputs, path),
+        reference=_reference_fn(dequantized_weights(plain, graph.hybrid, path) if graph.hybrid else buf,
+                                graph, inputs, outputs, path),
     )
 
 

@@ -67,6 +67,33 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
     return bytes(builder.Output())
 
 
+def dequantized_weights(buf: bytes, tensors: set[int], path: Path) -> bytes:
+    """The model with the given int8 weights replaced by float32 scale * (q - zero_point).
+
+    That is the float computation a hybrid model stands for, and what hhbc computes; the
+    interpreter runs it with its float kernels, whereas its hybrid kernels would quantize each
+    activation to int8 on the fly (a few percent away). `hhbc run` compares against this."""
+    schema = _schema(path)
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    sg = model.subgraphs[0]
+    for idx in sorted(tensors):
+        t = sg.tensors[idx]
+        q = _tensor_array(model, t).astype(np.float32)
+        scale = np.asarray(t.quantization.scale, np.float32)
+        zero = np.asarray(t.quantization.zeroPoint, np.float32)
+        if scale.size > 1:   # per channel, along quantizedDimension
+            shape = [1] * q.ndim
+            shape[t.quantization.quantizedDimension] = scale.size
+            scale, zero = scale.reshape(shape), zero.reshape(shape)
+        _set_constant(schema, model, t, ((q - zero) * scale).astype(np.float32), _FLOAT32, path)
+        t.quantization = None
+    builder = flatbuffers.Builder(len(buf) * 4 + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 def _schema(path: Path):
     """TFLite's generated schema with the object API; hhbc's 'tflite' package has none."""
     try:

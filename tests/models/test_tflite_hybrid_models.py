@@ -66,7 +66,9 @@ def test_kws_hybrid_matches_dequantized_twin_and_interpreter(models_dir, target,
         (got,) = run_model(elf, get_target(target), compiled.manifest["vlen"], [x],
                            compiled.manifest["outputs"], tmp_path / f"io{k}")
         (twin_ref,) = tflite_gen.interpreter_run(twin, [x])
-        (hybrid_ref,) = compiled.model.reference([x])
+        (hybrid_ref,) = tflite_gen.interpreter_run(path.read_bytes(), [x])
+        (run_ref,) = compiled.model.reference([x])   # what `hhbc run` compares with: the twin
+        assert np.array_equal(run_ref, twin_ref), k
         twin_rel, hybrid_rel = _rel(got, twin_ref), _rel(got, hybrid_ref)
         print(f"kws hybrid {target} input {k}: rel diff {twin_rel:.2e} vs float twin, "
               f"{hybrid_rel:.2e} vs interpreter (twin vs interpreter {_rel(twin_ref, hybrid_ref):.2e}); "
