@@ -33,6 +33,9 @@ SHARED_MODELS = [
     ("MLPerf Tiny KWS int8 (TFLite)", "tflite/mlperf_tiny/kws_ref_model.tflite", ImportOptions()),
     ("MLPerf Tiny VWW int8 (TFLite)", "tflite/mlperf_tiny/vww_96_int8.tflite", ImportOptions()),
     ("MLPerf Tiny VWW float (TFLite)", "tflite/mlperf_tiny/vww_96_float.tflite", ImportOptions()),
+    ("MLPerf Tiny KWS hybrid, int8 weights (TFLite)", "tflite/mlperf_tiny/kws_ref_model_float32.tflite",
+     ImportOptions()),
+    ("kaijiang KWS QDQ int8 (ONNX)", "onnx/mlperf_tiny_results/kaijiang_k1_kws_ref_model.onnx", ImportOptions()),
     ("LeNet (Caffe)", "caffe/lenet/lenet.prototxt", ImportOptions()),
     ("MTCNN det3 (Caffe)", "caffe/mtcnn/det3.prototxt", ImportOptions()),
 ]

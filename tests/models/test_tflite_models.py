@@ -1,6 +1,6 @@
 """End to end on the real float TFLite models in ../shared/models, against the TFLite
-interpreter's reference kernels; the hybrid (float activations, int8 weights) one is refused by name.
-The fully-int8 models are tested in test_tflite_int8_models.py."""
+interpreter's reference kernels. The fully-int8 models are tested in test_tflite_int8_models.py,
+the hybrid one (float activations, int8 weights) in test_tflite_hybrid_models.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ FLOAT_MODELS = {
     "resnet": "tflite/mlperf_tiny/pretrainedResnet.tflite",
     "ad": "tflite/mlperf_tiny/ad01_fp32.tflite",
 }
+
+
 def _inputs(name: str, models: Path):
     if name == "ad":   # a real log-mel window from the MLPerf Tiny AD test set
         frames = np.fromfile(models / "testdata/mlperf_tiny/normal_id_01_00000000_hist_librosa.bin", np.float32)
