@@ -4,6 +4,11 @@ Each composite is dequantize -> float op -> quantize [-> clip] as TVM's TFLite i
 writes it. The float op only says *which* computation; the quantization parameters (float32
 scales, zero points, per-channel axes) are read from the dequantize/quantize constants and
 prepared here with hhbc/quantize/fixedpoint.py, bit-exact with TFLite's reference kernels.
+
+A model from ONNX QDQ (main tagged by the ONNX frontend, optimize/qdq_onnx.py) gets the
+ONNX flavour instead: the same kernels, rescaling in float32 with ties to even the way
+ONNX Runtime's int8 kernels do (fixedpoint.onnx_*), so that its outputs match the
+framework the model came from rather than TFLite's fixed-point rounding.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from tvm import relax
 
 from hhbc.errors import HhbcError
 from hhbc.lower.graph import Node, Quant, Tensor
+from hhbc.optimize.qdq_onnx import is_onnx_qdq
 from hhbc.quantize import fixedpoint as fp
 
 
@@ -53,9 +59,15 @@ def _quant_of(call: relax.Call) -> Quant:
     return Quant(tuple(float(s) for s in scale), tuple(int(z) for z in zp), int(call.attrs.axis))
 
 
-def _act_range(group: _Group, out_q: Quant) -> tuple[int, int]:
+def _onnx(lw) -> bool:
+    """Does this module come from ONNX QDQ (the ONNX rounding flavour)?"""
+    return is_onnx_qdq(lw.mod)
+
+
+def _act_range(group: _Group, out_q: Quant, onnx: bool = False) -> tuple[int, int]:
     """The output clamp: a clip of the int8 result (TVM's conv activations), or a ReLU/clip in
-    float before quantize (ADD's), turned into TFLite's quantized range."""
+    float before quantize (ADD's), turned into TFLite's quantized range. An ONNX model's int8
+    clip was rounded half to even already (qdq_onnx.ActivationToInt8Clip): kept as it is."""
     lo, hi = -128, 127
     for b in group.values.values():
         if not (isinstance(b, relax.Call) and isinstance(b.op, tvm.ir.Op)):
@@ -65,7 +77,8 @@ def _act_range(group: _Group, out_q: Quant) -> tuple[int, int]:
         elif b.op.name == "relax.clip":
             a, z = float(b.args[1].value), float(b.args[2].value)
             if str(b.args[0].ty.dtype) == "int8":
-                lo, hi = _meet((lo, hi), _int8_clip_range(int(round(a)), int(round(z)), out_q))
+                bounds = (int(round(a)), int(round(z)))
+                lo, hi = _meet((lo, hi), bounds if onnx else _int8_clip_range(*bounds, out_q))
             else:
                 kind = {(0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}.get((a, z))
                 if kind is None:
@@ -164,19 +177,18 @@ def _qconv(lw, var, g: _Group) -> Tensor:
     else:
         w_data = ohwi
     out_q = _quant_of(g.calls["relax.quantize"])
-    mult, shift = fp.conv_multipliers(in_q.scale[0], np.asarray(w_q.scale, np.float32), out_q.scale[0])
-    lo, hi = _act_range(g, out_q)
+    onnx = _onnx(lw)
+    lo, hi = _act_range(g, out_q, onnx)
     pad = [int(p) for p in attrs.padding]
     params = {
-        "per_channel": int(mult.size > 1), "kernel_h": kh, "kernel_w": kw,
+        "per_channel": int(len(w_q.scale) > 1), "kernel_h": kh, "kernel_w": kw,
         "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
         "dilation_h": int(attrs.dilation[0]), "dilation_w": int(attrs.dilation[1]),
         "pad_top": pad[0], "pad_left": pad[1], "groups": groups,
         "input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0], "act_min": lo, "act_max": hi,
     }
-    consts = {"weight": lw.const(np.ascontiguousarray(w_data, np.int8), "w"),
-              "multiplier": lw.const(np.asarray(mult, np.int32), "m"),
-              "shift": lw.const(np.asarray(shift, np.int32), "s")}
+    consts = {"weight": lw.const(np.ascontiguousarray(w_data, np.int8), "w")}
+    consts.update(_conv_rescale(lw, in_q, w_q, out_q, onnx))
     bias = _bias(lw, g)
     if bias is not None:
         consts["bias"] = lw.const(bias, "b")
@@ -184,6 +196,17 @@ def _qconv(lw, var, g: _Group) -> Tensor:
     macs = int(np.prod(out_shape)) * kh * kw * icg
     return _emit_q(lw, "depthwise_conv2d_i8" if depthwise else "conv2d_i8", var, [x], params, consts,
                    out_q, macs)
+
+
+def _conv_rescale(lw, in_q: Quant, w_q: Quant, out_q: Quant, onnx: bool) -> dict[str, Tensor]:
+    """conv/dense rescaling constants: fixed-point multipliers and shifts (TFLite), or the
+    float32 scales of ONNX Runtime's QLinearConv/QGemm (ONNX)."""
+    w_scales = np.asarray(w_q.scale, np.float32)
+    if onnx:
+        return {"scale": lw.const(fp.onnx_conv_scales(in_q.scale[0], w_scales, out_q.scale[0]), "fs")}
+    mult, shift = fp.conv_multipliers(in_q.scale[0], w_scales, out_q.scale[0])
+    return {"multiplier": lw.const(np.asarray(mult, np.int32), "m"),
+            "shift": lw.const(np.asarray(shift, np.int32), "s")}
 
 
 def _qdense(lw, var, g: _Group) -> Tensor:
@@ -205,12 +228,18 @@ def _qdense(lw, var, g: _Group) -> Tensor:
     k, n = kn.shape
     m = x.size // k
     out_q = _quant_of(g.calls["relax.quantize"])
-    real = fp.dense_real_scales(in_q.scale[0], np.asarray(w_q.scale, np.float32), out_q.scale[0])
-    real = np.asarray(real, np.float64).reshape(-1)
-    lo, hi = _act_range(g, out_q)
-    params = {"per_channel": int(real.size > 1), "m": m, "n": n, "k": k,
+    onnx = _onnx(lw)
+    lo, hi = _act_range(g, out_q, onnx)
+    params = {"per_channel": int(len(w_q.scale) > 1), "m": m, "n": n, "k": k,
               "input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0], "act_min": lo, "act_max": hi}
-    consts = {"weight": lw.const(np.ascontiguousarray(kn.T), "w"), "real_scale": Tensor("r", real.shape, "float64", kind="const", data=real)}
+    consts = {"weight": lw.const(np.ascontiguousarray(kn.T), "w")}
+    if onnx:
+        consts["scale"] = lw.const(fp.onnx_conv_scales(in_q.scale[0], np.asarray(w_q.scale, np.float32),
+                                                       out_q.scale[0]), "fs")
+    else:
+        real = fp.dense_real_scales(in_q.scale[0], np.asarray(w_q.scale, np.float32), out_q.scale[0])
+        real = np.asarray(real, np.float64).reshape(-1)
+        consts["real_scale"] = Tensor("r", real.shape, "float64", kind="const", data=real)
     bias = _bias(lw, g)
     if bias is not None:
         consts["bias"] = lw.const(bias, "b")
@@ -225,7 +254,8 @@ def _qadd(lw, var, g: _Group) -> Tensor:
     b, b_q = _data_quant(lw, g.op(add.args[1], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
     p = fp.add_params(a_q.scale[0], b_q.scale[0], out_q.scale[0])
-    lo, hi = _act_range(g, out_q)
+    onnx = _onnx(lw)
+    lo, hi = _act_range(g, out_q, onnx)
     out_shape = tuple(int(d) for d in var.ty.shape)
     params = {
         "shape": {"ndim": len(out_shape), "out_dim": list(out_shape),
@@ -236,7 +266,12 @@ def _qadd(lw, var, g: _Group) -> Tensor:
         "b_zp": b_q.zero_point[0], "b_multiplier": p.b_multiplier, "b_shift": p.b_shift,
         "output_zp": out_q.zero_point[0], "output_multiplier": p.output_multiplier,
         "output_shift": p.output_shift, "act_min": lo, "act_max": hi,
+        "onnx": int(onnx), "a_ratio": 0.0, "b_ratio": 0.0, "fixed": 0.0,
     }
+    if onnx:
+        o = fp.onnx_add_params(a_q.scale[0], a_q.zero_point[0], b_q.scale[0], b_q.zero_point[0],
+                               out_q.scale[0], out_q.zero_point[0])
+        params.update(a_ratio=o.a_ratio, b_ratio=o.b_ratio, fixed=o.fixed)
     return _emit_q(lw, "add_i8", var, [a, b], params, {}, out_q)
 
 
@@ -256,21 +291,43 @@ def _qsoftmax(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "softmax_i8", var, [x], params, {}, out_q)
 
 
+_NO_ONNX_POOL = {"rounding": "tflite", "count_include_pad": 0, "input_zp": 0, "output_zp": 0,
+                 "input_scale": 0.0, "output_scale": 0.0, "scale": 0.0}
+
+
 def _qavg_pool(lw, var, g: _Group) -> Tensor:
+    """TFLite's form (TVM pools int8 in int32, input and output share their quantization) or
+    ONNX's (quantize(avg_pool2d(dequantize(x))), each side quantized on its own)."""
     pool = g.calls["relax.nn.avg_pool2d"]
     attrs = pool.attrs
     if str(attrs.layout) != "NHWC" or any(int(d) != 1 for d in attrs.dilation) or bool(attrs.ceil_mode):
         raise HhbcError(f"layer '{lw.layer}': int8 average pool must be NHWC, undilated, floor mode")
-    cast = g.op(pool.args[0], "relax.astype")
-    x = lw.tensor(cast.args[0])
+    deq = g.op(pool.args[0], "relax.dequantize")
+    x = lw.tensor((deq if deq is not None else g.op(pool.args[0], "relax.astype")).args[0])
     if x.dtype != "int8":
         raise HhbcError(f"layer '{lw.layer}': average pool of {x.dtype}")
     pad = [int(p) for p in attrs.padding]
-    lo, hi = _act_range(g, x.quant)
     params = {"kind": "avg", "kernel_h": int(attrs.pool_size[0]), "kernel_w": int(attrs.pool_size[1]),
               "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
-              "pad_top": pad[0], "pad_left": pad[1], "act_min": lo, "act_max": hi}
-    return _emit_q(lw, "pool2d_i8", var, [x], params, {}, x.quant)
+              "pad_top": pad[0], "pad_left": pad[1], **_NO_ONNX_POOL}
+    out_q = x.quant
+    if deq is not None:
+        _, in_q = _data_quant(lw, deq)
+        out_q = _quant_of(g.calls["relax.quantize"])
+        params.update(_onnx_pool(x, params, in_q, out_q, bool(attrs.count_include_pad)))
+    params["act_min"], params["act_max"] = _act_range(g, out_q, deq is not None)
+    return _emit_q(lw, "pool2d_i8", var, [x], params, {}, out_q)
+
+
+def _onnx_pool(x: Tensor, params: dict, in_q: Quant, out_q: Quant, count_include_pad: bool) -> dict:
+    """QLinearAveragePool as ONNX Runtime runs it: a window over the whole unpadded image
+    takes its global-pool path (integer sum, one float32 scale), any other the float one."""
+    kh, kw = params["kernel_h"], params["kernel_w"]
+    whole = (kh, kw) == tuple(x.shape[1:3]) and params["pad_top"] == 0 and params["pad_left"] == 0
+    return {"rounding": "onnx_whole" if whole else "onnx_float", "count_include_pad": int(count_include_pad),
+            "input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0],
+            "input_scale": in_q.scale[0], "output_scale": out_q.scale[0],
+            "scale": fp.onnx_whole_pool_scale(in_q.scale[0], kh * kw, out_q.scale[0])}
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,10 +371,10 @@ def _qmax_pool(lw, var, g: _Group) -> Tensor:
         raise HhbcError(f"layer '{lw.layer}': int8 max pool must be NHWC, undilated, floor mode")
     x = _int8_input(lw, pool.args[0], "max pool")
     pad = [int(p) for p in attrs.padding]
-    lo, hi = _act_range(g, x.quant)
+    lo, hi = _act_range(g, x.quant, _onnx(lw))
     params = {"kind": "max", "kernel_h": int(attrs.pool_size[0]), "kernel_w": int(attrs.pool_size[1]),
               "stride_h": int(attrs.strides[0]), "stride_w": int(attrs.strides[1]),
-              "pad_top": pad[0], "pad_left": pad[1], "act_min": lo, "act_max": hi}
+              "pad_top": pad[0], "pad_left": pad[1], "act_min": lo, "act_max": hi, **_NO_ONNX_POOL}
     return _emit_q(lw, "pool2d_i8", var, [x], params, {}, x.quant)
 
 
@@ -359,8 +416,10 @@ def _requant_node(lw, x: Tensor, in_q: Quant, out_q: Quant) -> Tensor:
     """x rescaled to out_q by its own requantize node (QUANTIZE int8 -> int8 arithmetic)."""
     m, s = fp.requant_multiplier(in_q.scale[0], out_q.scale[0])
     out = Tensor(f"{x.name} requantized", x.shape, "int8", quant=out_q)
+    onnx = _onnx(lw)
     params = {"rq.input_zp": in_q.zero_point[0], "rq.output_zp": out_q.zero_point[0],
-              "rq.multiplier": m, "rq.shift": s, "act_min": -128, "act_max": 127}
+              "rq.multiplier": m, "rq.shift": s, "act_min": -128, "act_max": 127, "onnx": int(onnx),
+              "input_scale": in_q.scale[0] if onnx else 0.0, "output_scale": out_q.scale[0] if onnx else 0.0}
     lw.nodes.append(Node("requantize_i8", [x], out, params, {}, lw.layer))
     return out
 
@@ -428,14 +487,16 @@ def _qrequantize(lw, var, g: _Group) -> Tensor:
     deq = g.op(quant.args[0], "relax.dequantize")
     x, in_q = _data_quant(lw, deq if deq is not None else _first_deq(g))
     out_q = _quant_of(quant)
+    onnx = _onnx(lw)
     if deq is not None:
         m, s = fp.requant_multiplier(in_q.scale[0], out_q.scale[0])
-        lo, hi = -128, 127
+        lo, hi = _act_range(g, out_q, True) if onnx else (-128, 127)
     else:
         m, s = fp.relu_multiplier(in_q.scale[0], out_q.scale[0])
-        lo, hi = _act_range(g, out_q)
+        lo, hi = _act_range(g, out_q, onnx)
     params = {"rq.input_zp": in_q.zero_point[0], "rq.output_zp": out_q.zero_point[0],
-              "rq.multiplier": m, "rq.shift": s, "act_min": lo, "act_max": hi}
+              "rq.multiplier": m, "rq.shift": s, "act_min": lo, "act_max": hi, "onnx": int(onnx),
+              "input_scale": in_q.scale[0] if onnx else 0.0, "output_scale": out_q.scale[0] if onnx else 0.0}
     return _emit_q(lw, "requantize_i8", var, [x], params, {}, out_q)
 
 
@@ -444,9 +505,10 @@ def _first_deq(g: _Group) -> relax.Call:
 
 
 def _affine(lw, q: Quant) -> dict:
+    """QUANTIZE/DEQUANTIZE parameters; an ONNX model's quantize rounds half to even."""
     if len(q.scale) != 1:
         raise HhbcError(f"layer '{lw.layer}': per-channel quantize/dequantize of an activation")
-    return {"scale": q.scale[0], "zero_point": q.zero_point[0]}
+    return {"scale": q.scale[0], "zero_point": q.zero_point[0], "onnx": int(_onnx(lw))}
 
 
 def _qquantize(lw, var, g: _Group) -> Tensor:

@@ -20,9 +20,8 @@ TFLite share one int8 lowering:
   * reshape/transpose of a per-tensor dequantized value moves to the int8 side;
   * ReLU/Clip between an op and its QuantizeLinear becomes an int8 clip after it
     (quantize is monotone, so this is exact);
-  * AveragePool between a Q/DQ pair becomes the int8 average pool (same input and
-    output quantization) or a depthwise int8 conv with all-ones weights of scale
-    1/window (different quantization: one rounding, no float);
+  * AveragePool between a Q/DQ pair stays quantize(avg_pool2d(dequantize(x))) in NHWC:
+    the int8 average pool of the ONNX flavour takes both quantizations (lower/quantized.py);
   * an int32 bias whose scale is not input scale x weight scale is rescaled.
 Whatever float op is still left between a dequantize and a quantize afterwards is
 refused by `check_no_float_between_qdq`: hhbc never computes a quantized layer in float.
@@ -440,48 +439,24 @@ class ActivationToInt8Clip:
 
 @relax.transform.function_pass(opt_level=0, name="hhbc.QdqAvgPool")
 class AvgPoolToInt8:
-    """quantize(avg_pool2d(dequantize(x))) -> the int8 average pool, or a depthwise int8 conv
-    with all-ones weights when the output is quantized differently from the input."""
+    """quantize(avg_pool2d(dequantize(x))) is left for the int8 pattern (hhbc.qavg_pool2d),
+    which pools the int8 input the way ONNX Runtime's QLinearAveragePool does; what that
+    kernel cannot do is refused here, by layer."""
 
     def transform_function(self, func, mod, ctx):
         x = wildcard()
-        deq = _deq(x)
-        pool = is_op("relax.nn.avg_pool2d")(deq)
+        pool = is_op("relax.nn.avg_pool2d")(_deq(x))
         pattern = is_op("relax.quantize")(pool, is_const(), is_const())
 
-        def rewrite(expr, matches):
-            q, p, d = matches[pattern], matches[pool], matches[deq]
-            layer = layer_of(p) or ""
-            if str(p.attrs.layout) != "NHWC" or str(q.attrs.out_dtype) != "int8" \
-                    or str(matches[x].ty.dtype) != "int8":
-                return expr
-            if bool(p.attrs.ceil_mode) or any(int(v) != 1 for v in p.attrs.dilation):
-                raise HhbcError(f"AveragePool '{layer}': ceil_mode and dilation are not supported in int8")
-            if _quant_params(q) == _quant_params(d):
-                wide = stamp(relax.op.astype(matches[x], "int32"), layer)
-                twin = relax.op.nn.avg_pool2d(wide, [int(v) for v in p.attrs.pool_size],
-                                              [int(v) for v in p.attrs.strides], [int(v) for v in p.attrs.padding],
-                                              [1, 1], False, bool(p.attrs.count_include_pad), "NHWC", "NHWC")
-                return stamp(relax.op.astype(stamp(twin, layer), "int8"), layer)
-            return _pool_as_depthwise(matches[x], d, p, q, layer)
+        def check(expr, matches):
+            p = matches[pool]
+            if str(p.attrs.layout) == "NHWC" and (bool(p.attrs.ceil_mode)
+                                                 or any(int(v) != 1 for v in p.attrs.dilation)):
+                raise HhbcError(f"AveragePool '{layer_of(p) or ''}': ceil_mode and dilation are not "
+                                "supported in int8")
+            return expr
 
-        return rewrite_call(pattern, _deferring(rewrite), func)
-
-
-def _pool_as_depthwise(x, deq: relax.Call, pool: relax.Call, q: relax.Call, layer: str) -> relax.Expr:
-    kh, kw = (int(v) for v in pool.attrs.pool_size)
-    padding = [int(v) for v in pool.attrs.padding]
-    if any(padding) and not bool(pool.attrs.count_include_pad):
-        raise HhbcError(f"AveragePool '{layer}': padding (count_include_pad=0) with different input and "
-                        "output quantization is not supported in int8")
-    channels = _shape(x)[3]
-    ones = np.ones((channels, kh, kw, 1), np.int8)
-    weight = relax.op.dequantize(relax.const(ones), relax.const(np.float32(1.0 / (kh * kw))),
-                                 relax.const(np.int8(0)), 0, "float32")
-    conv = relax.op.nn.conv2d(stamp(deq, layer), stamp(weight, layer), [int(v) for v in pool.attrs.strides],
-                              padding, [1, 1], channels, "NHWC", "OHWI", "NHWC")
-    out = relax.op.quantize(stamp(conv, layer), q.args[1], q.args[2], int(q.attrs.axis), "int8")
-    return stamp(out, layer)
+        return rewrite_call(pattern, _deferring(check), func)
 
 
 @relax.transform.function_pass(opt_level=0, name="hhbc.QdqBiasScale")

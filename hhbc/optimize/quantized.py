@@ -92,9 +92,12 @@ def quantized_patterns() -> list[relax.transform.FusionPattern]:
     # softmax (TVM's importer drops beta; the frontend refuses beta != 1)
     sm = is_op("relax.nn.softmax")(_deq(wildcard()))
     patterns.append(relax.transform.FusionPattern("hhbc.qsoftmax", _quant(sm), {"root": sm}, _no_leak))
-    # average pool: TVM pools int8 in int32 and casts back
+    # average pool: TVM pools int8 in int32 and casts back (TFLite); ONNX QDQ keeps
+    # quantize(avg_pool2d(dequantize(x))), input and output quantized independently
     pool = is_op("relax.nn.avg_pool2d")(is_op("relax.astype")(wildcard()))
     _with_clip(is_op("relax.astype")(pool), "hhbc.qavg_pool2d", patterns, pool)
+    pool = is_op("relax.nn.avg_pool2d")(_deq(wildcard()))
+    _with_clip(_quant(pool), "hhbc.qavg_pool2d", patterns, pool)
     _more_patterns(patterns)
     _standalone_patterns(patterns)
     return patterns

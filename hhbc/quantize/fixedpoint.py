@@ -333,3 +333,47 @@ def tanh_table(input_scale: float, input_zero_point: int, output_scale: float,
                output_zero_point: int) -> np.ndarray:
     """TANH: tanhf(x), the host C library's like logistic_table's expf."""
     return lut_table(input_scale, input_zero_point, output_scale, output_zero_point, _tanhf)
+
+
+# ---------------------------------------------------------------------------------------
+# the ONNX flavour: what ONNX Runtime's int8 kernels prepare (float32, ties to even)
+# ---------------------------------------------------------------------------------------
+# ONNX Runtime fuses each dequantize -> op -> quantize group of a QDQ model into its int8
+# kernels, which rescale in float32: QLinearConv and QGemm multiply float(acc) by
+# (in_scale * w_scale) / out_scale, evaluated in float32; QLinearAdd (x86) combines the two
+# inputs in float32 in its uint8 domain; QLinearAveragePool over a whole image takes
+# in_scale / count / out_scale. Measured against onnxruntime 1.31 on x86-64 by
+# tests/kernels/test_int8_onnx_kernels.py.
+
+ONNX_U8_OFFSET = 128   # ONNX Runtime on x86 runs int8 QDQ groups in uint8: zero points + 128
+
+
+def onnx_conv_scales(input_scale: float, filter_scales: Sequence[float] | float,
+                     output_scale: float) -> np.ndarray:
+    """QLinearConv / QGemm: float32 (in_scale * w_scale[c]) / out_scale, one per filter scale."""
+    fs = np.atleast_1d(np.asarray(filter_scales, dtype=np.float32))
+    return ((f32(input_scale) * fs) / f32(output_scale)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class OnnxAddParams:
+    """QLinearAdd: v = (fixed + float(a + 128) * a_ratio) + float(b + 128) * b_ratio."""
+    a_ratio: float
+    b_ratio: float
+    fixed: float
+
+
+def onnx_add_params(a_scale: float, a_zp: int, b_scale: float, b_zp: int, output_scale: float,
+                    output_zp: int) -> OnnxAddParams:
+    """The float32 constants of ONNX Runtime's x86 QLinearAdd, zero points in uint8."""
+    ra = f32(a_scale) / f32(output_scale)
+    rb = f32(b_scale) / f32(output_scale)
+    za, zb, zc = (f32(z + ONNX_U8_OFFSET) for z in (a_zp, b_zp, output_zp))
+    fixed = zc - (ra * za + rb * zb)
+    return OnnxAddParams(float(ra), float(rb), float(fixed))
+
+
+def onnx_whole_pool_scale(input_scale: float, count: int, output_scale: float) -> float:
+    """QLinearAveragePool over a whole unpadded image (ONNX Runtime's global-pool path):
+    float32 in_scale / count / out_scale."""
+    return float(f32(input_scale) / f32(count) / f32(output_scale))

@@ -7,10 +7,14 @@ Two comparisons per model and target:
   * the full model's float Softmax output. A logit off by at most n steps (step s) moves each
     probability p by at most p * (exp(2 n s) - 1): the bound checked, per element.
 
-The int8 kernels round like TFLite's reference kernels (a fixed-point multiply, then a
-rounding shift), onnxruntime rounds the float value half to even; per layer they differ by at
-most one step on a few elements (0.05 % on ResNet's first conv), and those differences travel
-through the later layers, so the logits may differ by more than one step (MAX_LOGIT_STEPS).
+An ONNX model gets the ONNX rounding flavour of the int8 kernels (float32 rescaling, ties to
+even, as onnxruntime's QLinearConv/QGemm/QLinearAdd/QLinearAveragePool on x86), so KWS, whose
+every group onnxruntime fuses into its int8 kernels, is bit-identical on every input. ResNet's
+residual branches share a QuantizeLinear between two consumers, which keeps onnxruntime
+(x86) from fusing six of its convs and two of its adds: those run in float32 (a float
+convolution, then QuantizeLinear), which int8 arithmetic can only match up to the float
+rounding of near-ties, so its logits may be one step away (MAX_LOGIT_STEPS, the issue's
+acceptance).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ MODELS = {
 KWS_SAMPLE = "testdata/mlperf_tiny/kws_input_int8_1x49x10x1.npy"
 KWS_TFLITE_INPUT = (0.5847029089927673, 83)   # kws_ref_model.tflite's input scale, zero point
 RANDOM_INPUTS = 5
-MAX_LOGIT_STEPS = 3   # measured: see the module docstring; the issue asks for 1
+MAX_LOGIT_STEPS = 1   # the issue's acceptance: within one step of the logits' scale
 
 
 def _quant_facts(path: Path, logits: str) -> tuple[float, float, float]:

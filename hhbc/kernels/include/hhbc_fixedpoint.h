@@ -128,6 +128,40 @@ static inline int32_t hhbc_fp_mul_by_real(int32_t x, double scale)
     return (int32_t)r;
 }
 
+/* ---- the ONNX flavour: float32 rescaling, rounded half to even -------------------------
+ * ONNX Runtime's int8 kernels (QLinearConv, QGemm, the whole-image QLinearAveragePool)
+ * rescale an int32 accumulator as float(acc) * scale, scale a float32 computed at compile
+ * time, and round half to even; QuantizeLinear divides by its float32 scale and rounds the
+ * same way. Each float step below is one IEEE single operation in its own statement, so
+ * no compiler may contract it into a fused multiply-add (a different rounding). */
+
+/* v rounded to the nearest integer, ties to even, for |v| <= 2^22: adding and removing
+ * 1.5 * 2^23 leaves no fraction bits in round-to-nearest-even (the default mode). */
+static inline int32_t hhbc_fp_round_even_f32(float v)
+{
+    const float magic = 12582912.0f;
+    const float shifted = v + magic;
+    const float rounded = shifted - magic;
+    return (int32_t)rounded;
+}
+
+/* round_half_even(v) + zp, clamped to [lo, hi]; the clamp happens in float first (NaN
+ * gives lo), which keeps the rounding in range and equals clamping afterwards. */
+static inline int32_t hhbc_fp_quantize_f32(float v, int32_t zp, int32_t lo, int32_t hi)
+{
+    const float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+    if (!(v >= flo)) v = flo;
+    if (v > fhi) v = fhi;
+    return hhbc_fp_round_even_f32(v) + zp;
+}
+
+/* QLinearConv / QGemm requantization: round_half_even(float(acc) * scale) + zp, clamped. */
+static inline int32_t hhbc_fp_requant_f32(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi)
+{
+    const float v = (float)acc * scale;
+    return hhbc_fp_quantize_f32(v, zp, lo, hi);
+}
+
 /* ---- fixed-point exp and reciprocal (softmax) --------------------------------------- */
 
 /* exp(a) for a in [-1/4, 0), a and the result in Q0.31. Taylor expansion around -1/8. */

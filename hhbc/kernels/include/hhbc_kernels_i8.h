@@ -15,6 +15,12 @@
  *    the output's quantized domain; no activation is [-128, 127].
  *  - Every kernel reproduces TFLite's reference kernel (BuiltinOpResolver REF) bit for
  *    bit; tests/kernels/test_int8_kernels.py checks each against the interpreter.
+ *  - The ONNX flavour (a model from ONNX QDQ): conv2d, depthwise, dense, add, average
+ *    pool, requantize and quantize can instead round the way ONNX Runtime's int8 kernels
+ *    do, in float32 with ties to even (hhbc_fp_requant_f32 and friends in
+ *    hhbc_fixedpoint.h), selected by the fields marked "ONNX" below; zero-initialized,
+ *    those fields select the TFLite arithmetic. tests/kernels/test_int8_onnx_kernels.py
+ *    checks them against onnxruntime.
  *  - Reshape, squeeze and flatten are views: no kernel.
  */
 #ifndef HHBC_KERNELS_I8_H
@@ -36,6 +42,9 @@ typedef struct hhbc_conv2d_i8_params {
     int32_t groups;              /* conv only; depthwise ignores it */
     int32_t input_zp, output_zp;
     int32_t act_min, act_max;
+    const float *scale;          /* ONNX: NULL, or [OC] / [1] float32 (in_scale * w_scale) /
+                                    out_scale: out = round_half_even(float(acc) * scale) + zp
+                                    (QLinearConv), multiplier/shift unused */
 } hhbc_conv2d_i8_params;
 
 /* in [N][H][W][C], out [N][OH][OW][OC]; any stride, padding, dilation and groups.
@@ -66,6 +75,7 @@ typedef struct hhbc_dense_i8_params {
     int32_t m, n, k;             /* in is [M][K] (leading dims flattened), out is [M][N] */
     int32_t input_zp, output_zp;
     int32_t act_min, act_max;
+    const float *scale;          /* ONNX: as conv2d's (QGemm); takes precedence over the rest */
 } hhbc_dense_i8_params;
 
 void hhbc_dense_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_i8_params *p);
@@ -89,6 +99,12 @@ typedef struct hhbc_add_i8_params {
     int32_t b_zp, b_multiplier, b_shift;
     int32_t output_zp, output_multiplier, output_shift;
     int32_t act_min, act_max;
+    /* ONNX (QLinearAdd as ONNX Runtime runs it on x86, in uint8: every value + 128):
+     * v = (fixed + float(a + 128) * a_ratio) + float(b + 128) * b_ratio, rounded half to
+     * even, - 128; a_ratio = a_scale / out_scale, b_ratio likewise, fixed =
+     * (out_zp + 128) - (a_ratio * (a_zp + 128) + b_ratio * (b_zp + 128)), all float32. */
+    int32_t onnx;
+    float a_ratio, b_ratio, fixed;
 } hhbc_add_i8_params;
 
 void hhbc_add_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
@@ -109,13 +125,28 @@ void hhbc_mul_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *
 /* ---- 2-D max and average pooling, NHWC ------------------------------------------------ */
 /* Input and output share scale and zero point (as TFLite requires). Windows are clipped
  * to the input: MAX over the real taps; AVG = the sum of the real taps divided by their
- * count, rounded half away from zero. The result is clamped to [act_min, act_max]. */
+ * count, rounded half away from zero. The result is clamped to [act_min, act_max].
+ * ONNX average pools (QLinearAveragePool; input and output quantized independently):
+ *  - HHBC_POOL_ONNX_WHOLE, a window covering the unpadded input: the integer sum minus
+ *    count * in_zp, times the float32 `scale` (in_scale / count / out_scale), rounded
+ *    half to even, + out_zp;
+ *  - HHBC_POOL_ONNX_FLOAT, any other: each tap dequantized to float32
+ *    (in_scale * (x - in_zp)), summed in float row by row, divided by the tap count
+ *    (count_include_pad: the window size), then round_half_even(avg / out_scale + out_zp). */
+typedef enum hhbc_pool_i8_rounding {
+    HHBC_POOL_TFLITE = 0, HHBC_POOL_ONNX_WHOLE, HHBC_POOL_ONNX_FLOAT
+} hhbc_pool_i8_rounding;
+
 typedef struct hhbc_pool2d_i8_params {
     hhbc_pool_kind kind;
     int32_t kernel_h, kernel_w;
     int32_t stride_h, stride_w;
     int32_t pad_top, pad_left;
     int32_t act_min, act_max;
+    hhbc_pool_i8_rounding rounding;   /* ONNX: average pools only */
+    int32_t count_include_pad;
+    int32_t input_zp, output_zp;
+    float input_scale, output_scale, scale;
 } hhbc_pool2d_i8_params;
 
 void hhbc_pool2d_i8(const hhbc_tensor *in, const hhbc_tensor *out,
@@ -179,6 +210,10 @@ typedef struct hhbc_requant_i8 {
 typedef struct hhbc_requantize_i8_params {
     hhbc_requant_i8 rq;
     int32_t act_min, act_max;    /* [-128, 127] for QUANTIZE */
+    /* ONNX (DequantizeLinear then QuantizeLinear, in float32): y = round_half_even(
+     * (input_scale * float(x - input_zp)) / output_scale) + output_zp; multiplier unused */
+    int32_t onnx;
+    float input_scale, output_scale;
 } hhbc_requantize_i8_params;
 
 void hhbc_requantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
@@ -213,10 +248,12 @@ void hhbc_pad_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_pad_i
 typedef struct hhbc_affine_i8_params {
     float scale;
     int32_t zero_point;
+    int32_t onnx;          /* quantize only: 1 rounds half to even (ONNX QuantizeLinear) */
 } hhbc_affine_i8_params;
 
 /* float in -> int8 out: clamp(round_half_away(x / scale) + zero_point, -128, 127),
- * the division in float (TFLite AffineQuantize). NaN maps to -128. */
+ * the division in float (TFLite AffineQuantize); with onnx, ties go to even. NaN maps
+ * to -128. */
 void hhbc_quantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
                       const hhbc_affine_i8_params *p);
 

@@ -2,8 +2,20 @@
 #include "hhbc_kernels_i8.h"
 #include "hhbc_fixedpoint.h"
 
+/* ONNX Runtime's x86 QLinearAdd, in its uint8 domain (every value + 128); one float
+ * operation per statement (no fused multiply-add). */
+static int8_t add_one_onnx(int32_t a, int32_t b, const hhbc_add_i8_params *p)
+{
+    const float ta = (float)(a + 128) * p->a_ratio;
+    const float tb = (float)(b + 128) * p->b_ratio;
+    const float partial = p->fixed + ta;
+    const float v = partial + tb;
+    return (int8_t)(hhbc_fp_quantize_f32(v, 0, p->act_min + 128, p->act_max + 128) - 128);
+}
+
 static int8_t add_one(int32_t a, int32_t b, const hhbc_add_i8_params *p)
 {
+    if (p->onnx) return add_one_onnx(a, b, p);
     const int32_t a_scaled = hhbc_fp_mul_by_qm(hhbc_fp_shl(a - p->a_zp, p->left_shift),
                                                p->a_multiplier, p->a_shift);
     const int32_t b_scaled = hhbc_fp_mul_by_qm(hhbc_fp_shl(b - p->b_zp, p->left_shift),

@@ -17,6 +17,11 @@ void hhbc_dense_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_den
             for (int32_t k = 0; k < p->k; k++)
                 acc += (int32_t)w[k] * ((int32_t)x[k] - p->input_zp);
             if (p->bias) acc += p->bias[n];
+            if (p->scale) {   /* ONNX flavour */
+                dst[(size_t)m * p->n + n] = (int8_t)hhbc_fp_requant_f32(acc, p->scale[q], p->output_zp,
+                                                                        p->act_min, p->act_max);
+                continue;
+            }
             acc = (p->real_scale ? hhbc_fp_mul_by_real(acc, p->real_scale[q])
                                  : hhbc_fp_mul_by_qm(acc, p->multiplier[q], p->shift[q]))
                   + p->output_zp;

@@ -39,6 +39,11 @@ void hhbc_depthwise_conv2d_i8(const hhbc_tensor *in, const hhbc_tensor *out,
                         }
                     }
                     if (p->bias) acc += p->bias[oc];
+                    if (p->scale) {   /* ONNX flavour */
+                        dst_px[oc] = (int8_t)hhbc_fp_requant_f32(acc, p->scale[q], p->output_zp,
+                                                                 p->act_min, p->act_max);
+                        continue;
+                    }
                     acc = hhbc_fp_mul_by_qm(acc, p->multiplier[q], p->shift[q]) + p->output_zp;
                     dst_px[oc] = (int8_t)hhbc_fp_clamp(acc, p->act_min, p->act_max);
                 }
