@@ -7,6 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 
 FLOAT_TOLERANCE = 1e-4   # max abs error <= tol * max(1, max|reference|)
+QUANT_STEPS = 1          # a quantized output: max abs error <= this many quantization steps
+
+
+@dataclass(frozen=True)
+class QuantStep:
+    """An output of a quantized model: the dequantized value of an int8 tensor, or computed
+    from one by float ops (a Softmax after the last DequantizeLinear). `scale` is the step of
+    that int8 tensor; `steps` how many of them the output may be off by (0 when nothing but
+    quantize/dequantize and data movement lies between the inputs and it: both sides
+    compute the same correctly rounded values)."""
+    scale: float
+    steps: int = QUANT_STEPS
 
 
 @dataclass
@@ -17,6 +29,7 @@ class Comparison:
     max_rel: float          # max abs error / max |reference|
     ref_max: float
     limit: float
+    step: QuantStep | None = None
 
     @property
     def ok(self) -> bool:
@@ -24,13 +37,21 @@ class Comparison:
 
     def line(self) -> str:
         verdict = "ok" if self.ok else "MISMATCH"
+        if self.step is not None:
+            n = self.step.steps
+            return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e} = "
+                    f"{self.max_abs / self.step.scale:.2f} quantization steps of {self.step.scale:.4g} "
+                    f"(limit {n} step{'' if n == 1 else 's'}) {verdict}")
         return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e}, "
                 f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}) {verdict}")
 
 
-def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE) -> Comparison:
+def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE,
+            step: QuantStep | None = None) -> Comparison:
     """Float outputs within tol relative to the reference's magnitude; integer (quantized)
-    outputs must be equal, element for element (limit 0)."""
+    outputs must be equal, element for element (limit 0); a float output of a quantized
+    model (step given) within step.steps quantization steps, plus the float tolerance for
+    the float ops after the int8 tensor."""
     exact = np.issubdtype(np.asarray(ref).dtype, np.integer)
     got = np.asarray(got, np.float64)
     ref = np.asarray(ref, np.float64)
@@ -40,5 +61,8 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLE
     max_abs = float(np.max(np.abs(got - ref))) if ref.size else 0.0
     if not np.all(np.isfinite(got)):
         max_abs = float("inf")
-    return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max,
-                      0.0 if exact else tol * max(1.0, ref_max))
+    limit = 0.0 if exact else tol * max(1.0, ref_max)
+    if step is not None and not exact:
+        limit += step.steps * step.scale
+    return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max, limit,
+                      step if not exact else None)

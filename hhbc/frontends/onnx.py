@@ -625,3 +625,76 @@ def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: lis
 
     return run
 
+
+
+# ---------------------------------------------------------------- quantized outputs
+# Ops that only move data: no rounding of their own between a QuantizeLinear and an output.
+_MOVES = frozenset({"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity"})
+
+
+def quantization_steps(path: Path, names: list[str]):
+    """For each output name: a QuantStep when the output is the dequantized value of an int8
+    tensor or follows from such values by float ops (compare it in quantization steps),
+    else None (a float output, compared with the float tolerance). The step is the largest
+    DequantizeLinear scale the output depends on; 0 steps when only QuantizeLinear,
+    DequantizeLinear and data movement lie between the graph inputs and the output."""
+    from hhbc.compare import QUANT_STEPS, QuantStep
+
+    model = read_onnx(path)
+    graph = model.graph
+    inits = {t.name: t for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    memo: dict[str, tuple[set[float], bool] | None] = {}
+
+    def walk(name: str) -> tuple[set[float], bool] | None:
+        """(DequantizeLinear scales upstream, only Q/DQ/moves upstream) or None (float path)."""
+        if name in memo:
+            return memo[name]
+        memo[name] = None   # a cycle cannot happen in ONNX; this guards a malformed file
+        node = producer.get(name)
+        if name in inits or name == "":
+            result: tuple[set[float], bool] | None = (set(), True)
+        elif node is None or node.op_type == "QuantizeLinear":
+            result = None   # a float graph input, or an int8 value (compared as integers)
+        elif node.op_type == "DequantizeLinear" and node.input[0] not in inits:
+            src = walk_int8(node.input[0])
+            scale = inits.get(node.input[1])
+            result = None if src is None or scale is None else (
+                {float(np.max(onnx.numpy_helper.to_array(scale)))}, src)
+        else:
+            parts = [walk(i) for i in node.input if i]   # none: a Constant node
+            result = None if any(p is None for p in parts) else (
+                set().union(set(), *(p[0] for p in parts)),
+                (node.op_type in _MOVES or not parts) and all(p[1] for p in parts))
+        memo[name] = result
+        return result
+
+    def walk_int8(name: str) -> bool | None:
+        """For an int8 tensor: does only Q/DQ/data movement lie upstream (None: a float
+        path we cannot follow)?"""
+        node = producer.get(name)
+        if node is None:
+            return True   # an int8 graph input or constant
+        if node.op_type == "QuantizeLinear":
+            return quantized_float(node.input[0])
+        if node.op_type in _MOVES:
+            return walk_int8(node.input[0])
+        return False
+
+    def quantized_float(name: str) -> bool | None:
+        """The float input of a QuantizeLinear: a graph input (through data movement) is
+        exact data; anything else is what walk() says of it."""
+        node = producer.get(name)
+        if node is None and name not in inits:
+            return True
+        if node is not None and node.op_type in _MOVES:
+            return quantized_float(node.input[0])
+        up = walk(name)
+        return None if up is None else up[1]
+
+    steps = []
+    for name in names:
+        found = walk(name)
+        steps.append(None if not found or not found[0] else
+                     QuantStep(max(found[0]), 0 if found[1] else QUANT_STEPS))
+    return steps

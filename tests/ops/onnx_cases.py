@@ -32,6 +32,7 @@ class Case:
     outputs: tuple[str, ...] = ("y",)
     positive: bool = False
     ops: frozenset = frozenset()    # the ONNX op types the case exercises
+    values: dict = field(default_factory=dict)   # input name -> fixed array (else random)
 
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(
@@ -51,7 +52,10 @@ class Case:
     def input_arrays(self) -> list[np.ndarray]:
         rng = np.random.default_rng(zlib.crc32(self.id.encode()))
         arrays = []
-        for shape in self.inputs.values():
+        for name, shape in self.inputs.items():
+            if name in self.values:
+                arrays.append(np.asarray(self.values[name], F32).reshape(shape))
+                continue
             a = rng.standard_normal(shape).astype(F32)
             arrays.append(np.abs(a) + F32(0.1) if self.positive else a)
         return arrays
@@ -80,12 +84,12 @@ def node(op, inputs, outputs="y", **attrs):
     return helper.make_node(op, list(inputs), outputs, **attrs)
 
 
-def case(id, nodes, inputs, inits=None, opset=13, positive=False, outputs=("y",)):
+def case(id, nodes, inputs, inits=None, opset=13, positive=False, outputs=("y",), values=None):
     nodes = nodes if isinstance(nodes, list) else [nodes]
     if any(c.id == id for c in CASES):
         raise ValueError(f"duplicate case id {id}")
     CASES.append(Case(id, nodes, dict(inputs), dict(inits or {}), opset, tuple(outputs), positive,
-                      frozenset(n.op_type for n in nodes)))
+                      frozenset(n.op_type for n in nodes), dict(values or {})))
 
 
 X4 = {"x": (1, 3, 8, 8)}
@@ -461,3 +465,33 @@ case("upsample_linear_opset9", [node("Upsample", ["x", "s"], mode="linear")], {"
      {"s": np.array(UP2, F32)}, opset=9)
 case("upsample_nearest_opset7_attr", [node("Upsample", ["x"], mode="nearest", scales=[1.0, 1.0, 2.0, 3.0])],
      {"x": (1, 2, 3, 2)}, opset=7)
+
+
+# ============================================================== QuantizeLinear / DequantizeLinear
+# Round trips x -> int8 -> float, per tensor. hhbc run compares a dequantized output in steps of
+# its scale, and with nothing but quantize/dequantize in between it must be exact (0 steps):
+# the inputs sit on .5 ties of x / scale (ONNX rounds them half to even, TFLite away from
+# zero) and beyond the int8 range (saturation).
+def _ties(scale: float, zp: int, n: int) -> np.ndarray:
+    k = np.arange(n, dtype=np.float64) - n // 2
+    ties = (k + 0.5) * scale                     # exact .5 ties of x / scale
+    ties = ties[np.float32(ties) / np.float32(scale) == (k + 0.5)]
+    wide = np.array([(-128 - zp - 40) * scale, (127 - zp + 40) * scale, 0.0, -0.0])
+    return np.concatenate([ties, wide, np.linspace(-200 * scale, 200 * scale, 24)]).astype(F32)
+
+
+def qdq_roundtrip(id, scale, zp, n=72):
+    x = _ties(scale, zp, n)
+    nodes = [node("QuantizeLinear", ["x", "s", "z"], "q"), node("DequantizeLinear", ["q", "s", "z"])]
+    case(id, nodes, {"x": (1, x.size)}, {"s": np.array(scale, F32), "z": np.array(zp, np.int8)},
+         values={"x": x})
+
+
+qdq_roundtrip("qdq_roundtrip_ties_pow2_scale", 0.25, 0)
+qdq_roundtrip("qdq_roundtrip_ties_zero_point", 0.5, -7)
+qdq_roundtrip("qdq_roundtrip_saturating", 0.03125, 100, n=300)
+x_rt = _ties(0.125, 3, 40).reshape(1, 2, 2, -1)
+case("qdq_roundtrip_transposed", [node("QuantizeLinear", ["x", "s", "z"], "q"),
+                                  node("DequantizeLinear", ["q", "s", "z"], "d"),
+                                  node("Transpose", ["d"], perm=[0, 3, 1, 2])],
+     {"x": x_rt.shape}, {"s": np.array(0.125, F32), "z": np.array(3, np.int8)}, values={"x": x_rt})
