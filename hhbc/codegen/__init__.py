@@ -63,9 +63,12 @@ class _Emitter:
             if not node.output.cid:
                 node.output.cid = self.names.take(f"t{k}_", node.output.name)
 
-    def const_symbol(self, t: Tensor, data: np.ndarray) -> str:
+    def const_symbol(self, t: Tensor, data: np.ndarray, role: str = "") -> str:
+        """The weight's C symbol: numbered, then its role in the kernel (weight, bias, shift, ...)
+        so that a reader of weights.c need not look the struct field up, then its layer."""
         if not t.cid:
-            t.cid = self.names.take(f"{self.prefix}_w{len(self.weights)}_", t.name)
+            tag = f"{role}_" if role else ""
+            t.cid = self.names.take(f"{self.prefix}_w{len(self.weights)}_{tag}", t.name)
             self.weights.append((t, data))
         return t.cid
 
@@ -97,7 +100,7 @@ class _Emitter:
             if kind.startswith("const:"):
                 key = kind.split(":", 1)[1]
                 if key in node.consts:
-                    parts.append(f".{fname} = {self.const_symbol(node.consts[key], packed[key])}")
+                    parts.append(f".{fname} = {self.const_symbol(node.consts[key], packed[key], fname)}")
                 else:
                     parts.append(f".{fname} = NULL")
                 continue
