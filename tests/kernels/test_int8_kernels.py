@@ -74,8 +74,9 @@ class Case:
 class I8Driver:
     """All cases of some kernels in one C program: build, run, compare bit for bit."""
 
-    def __init__(self, tmp_path: Path, name: str, kernels: list[str]):
+    def __init__(self, tmp_path: Path, name: str, kernels: list[str], reference: str = "the TFLite reference"):
         self.kernel = name
+        self.reference = reference
         self.kernels = kernels
         self.dir = tmp_path / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -176,14 +177,14 @@ class I8Driver:
                     break
         if failures:
             pytest.fail(f"[{self.kernel}_i8] {len(failures)}/{len(self.checks)} cases differ "
-                        "from the TFLite reference:\n" + "\n".join(failures))
+                        f"from {self.reference}:\n" + "\n".join(failures))
         return len(self.checks)
 
 
 def run_cases(tmp_path: Path, kernel: str, cases: list[Case], min_cases: int = 1,
-              target: str | None = None) -> int:
+              target: str | None = None, reference: str = "the TFLite reference") -> int:
     assert len(cases) >= min_cases, f"{kernel}: {len(cases)} cases, expected >= {min_cases}"
-    drv = I8Driver(tmp_path, kernel, [kernel])
+    drv = I8Driver(tmp_path, kernel, [kernel], reference)
     for c in cases:
         drv.case(c)
     return drv.run(target)

@@ -408,7 +408,8 @@ MIN_CASES = {"conv2d": 6, "depthwise_conv2d": 5, "dense": 5, "add": 9, "pool2d":
 @needs_cc
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_onnx_flavour_matches_onnxruntime(kernel, tmp_path):
-    assert run_cases(tmp_path, kernel, all_cases()[kernel], MIN_CASES[kernel]) >= MIN_CASES[kernel]
+    assert run_cases(tmp_path, kernel, all_cases()[kernel], MIN_CASES[kernel],
+                     reference="onnxruntime") >= MIN_CASES[kernel]
 
 
 @pytest.mark.qemu
@@ -420,7 +421,7 @@ def test_onnx_flavour_riscv64_qemu(tmp_path, target):
     machine (no contraction into fused multiply-adds, no other rounding mode)."""
     if importlib.util.find_spec("ziglang") is None or importlib.util.find_spec("qemu") is None:
         pytest.skip("needs ziglang and xuantie-qemu")
-    drv = I8Driver(tmp_path, f"onnx_all_{target}", KERNELS)
+    drv = I8Driver(tmp_path, f"onnx_all_{target}", KERNELS, "onnxruntime")
     for kernel in KERNELS:
         for case in all_cases()[kernel]:
             drv.case(case)
