@@ -88,6 +88,21 @@ typedef struct hhbc_broadcast_i8 {
     int32_t b_stride[HHBC_MAX_DIMS];
 } hhbc_broadcast_i8;
 
+/* A broadcast walk goes over the output row by row (the innermost axis); this steps the
+ * odometer of the outer axes and the offsets of a and b to the next row. 0: the walk is done. */
+static inline int hhbc_broadcast_next_row(const hhbc_broadcast_i8 *s, int32_t *idx, size_t *ia, size_t *ib)
+{
+    for (int32_t d = s->ndim - 2; d >= 0; d--) {
+        *ia += (size_t)s->a_stride[d];
+        *ib += (size_t)s->b_stride[d];
+        if (++idx[d] < s->out_dim[d]) return 1;
+        *ia -= (size_t)s->a_stride[d] * s->out_dim[d];
+        *ib -= (size_t)s->b_stride[d] * s->out_dim[d];
+        idx[d] = 0;
+    }
+    return 0;
+}
+
 /* TFLite int8 ADD: both inputs are shifted left by left_shift (20), rescaled to a common
  * scale (2 * max input scale) by their own multipliers, summed, and the sum rescaled to
  * the output:  out = clamp(mul_by_qm(mul_by_qm((a - a_zp) << ls, a_m, a_s)

@@ -21,19 +21,9 @@ void hhbc_mul_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *
     int32_t idx[HHBC_MAX_DIMS] = {0};
     size_t ia = 0, ib = 0, o = 0;
 
-    for (;;) {
+    do {
         for (int32_t i = 0; i < s->out_dim[last]; i++)
             dst[o++] = mul_one(pa[ia + (size_t)i * s->a_stride[last]],
                                pb[ib + (size_t)i * s->b_stride[last]], p);
-        int32_t d = last - 1;
-        for (; d >= 0; d--) {   /* odometer over the outer axes */
-            ia += (size_t)s->a_stride[d];
-            ib += (size_t)s->b_stride[d];
-            if (++idx[d] < s->out_dim[d]) break;
-            ia -= (size_t)s->a_stride[d] * s->out_dim[d];
-            ib -= (size_t)s->b_stride[d] * s->out_dim[d];
-            idx[d] = 0;
-        }
-        if (d < 0) return;
-    }
+    } while (hhbc_broadcast_next_row(s, idx, &ia, &ib));
 }
