@@ -17,6 +17,7 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
 from hhbc.layers import layer_of, layers_in
 from hhbc.lower.graph import KernelGraph, Node, Tensor
+from hhbc.lower.composite import CompositeBody
 from hhbc.lower.quantized import lower_quantized
 from hhbc.lower.weight_only import lower_weight_only
 
@@ -290,11 +291,7 @@ def _bias_of(call: relax.Call, rank_out: int) -> np.ndarray:
 
 def lower_composite(lw: _Lowering, var, name: str, fn: relax.Function, args) -> Tensor:
     """Composite functions from optimize/fusion.py: one kernel node each."""
-    calls = {}
-    for block in fn.body.blocks:
-        for b in block.bindings:
-            if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op):
-                calls.setdefault(b.value.op.name, b.value)
+    calls = CompositeBody(fn).calls
     names = layers_in(fn)
     if names:
         lw.layer = " + ".join(names)

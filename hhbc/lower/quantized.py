@@ -18,32 +18,10 @@ import tvm
 from tvm import relax
 
 from hhbc.errors import HhbcError
+from hhbc.lower.composite import CompositeBody
 from hhbc.lower.graph import Node, Quant, Tensor
 from hhbc.optimize.qdq_onnx import is_onnx_qdq
 from hhbc.quantize import fixedpoint as fp
-
-
-class _Group:
-    """The calls of one composite function, with its vars resolved to their values."""
-
-    def __init__(self, fn: relax.Function):
-        self.values: dict[relax.Var, relax.Expr] = {}
-        self.calls: dict[str, relax.Call] = {}
-        for block in fn.body.blocks:
-            for b in block.bindings:
-                self.values[b.var] = b.value
-                if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op):
-                    self.calls.setdefault(b.value.op.name, b.value)
-        self.output = self.value(fn.body.body)
-
-    def value(self, expr):
-        while isinstance(expr, relax.Var) and expr in self.values:
-            expr = self.values[expr]
-        return expr
-
-    def op(self, expr, name: str) -> relax.Call | None:
-        v = self.value(expr)
-        return v if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op) and v.op.name == name else None
 
 
 def _np(expr) -> np.ndarray:
@@ -64,7 +42,7 @@ def _onnx(lw) -> bool:
     return is_onnx_qdq(lw.mod)
 
 
-def _act_range(group: _Group, out_q: Quant, onnx: bool = False) -> tuple[int, int]:
+def _act_range(group: CompositeBody, out_q: Quant, onnx: bool = False) -> tuple[int, int]:
     """The output clamp: a clip of the int8 result (TVM's conv activations), or a ReLU/clip in
     float before quantize (ADD's), turned into TFLite's quantized range. An ONNX model's int8
     clip was rounded half to even already (qdq_onnx.ActivationToInt8Clip): kept as it is."""
@@ -119,7 +97,7 @@ def _emit_q(lw, op, var, inputs, params, consts, out_q: Quant, macs: int = 0) ->
 
 
 def lower_quantized(lw, var, name: str, fn: relax.Function) -> Tensor:
-    group = _Group(fn)
+    group = CompositeBody(fn)
     if name == "hhbc.qconv2d":
         return _qconv(lw, var, group)
     if name == "hhbc.qdense":
@@ -136,7 +114,7 @@ def lower_quantized(lw, var, name: str, fn: relax.Function) -> Tensor:
     raise HhbcError(f"internal: no lowering for composite {name}")
 
 
-def _bias(lw, group: _Group) -> np.ndarray | None:
+def _bias(lw, group: CompositeBody) -> np.ndarray | None:
     add = group.calls.get("relax.add")
     if add is None:
         return None
@@ -146,7 +124,7 @@ def _bias(lw, group: _Group) -> np.ndarray | None:
     return _np(deq.args[0]).astype(np.int32).reshape(-1)
 
 
-def _qconv(lw, var, g: _Group) -> Tensor:
+def _qconv(lw, var, g: CompositeBody) -> Tensor:
     conv = g.calls["relax.nn.conv2d"]
     attrs = conv.attrs
     if str(attrs.data_layout) != "NHWC":
@@ -209,7 +187,7 @@ def _conv_rescale(lw, in_q: Quant, w_q: Quant, out_q: Quant, onnx: bool) -> dict
             "shift": lw.const(np.asarray(shift, np.int32), "s")}
 
 
-def _qdense(lw, var, g: _Group) -> Tensor:
+def _qdense(lw, var, g: CompositeBody) -> Tensor:
     mm = g.calls["relax.matmul"]
     x, in_q = _data_quant(lw, g.op(mm.args[0], "relax.dequantize"))
     w_deq = g.op(mm.args[1], "relax.dequantize")
@@ -246,7 +224,7 @@ def _qdense(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "dense_i8", var, [x], params, consts, out_q, m * n * k)
 
 
-def _qadd(lw, var, g: _Group) -> Tensor:
+def _qadd(lw, var, g: CompositeBody) -> Tensor:
     from hhbc.lower.from_relax import broadcast_strides
 
     add = g.calls["relax.add"]
@@ -275,7 +253,7 @@ def _qadd(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "add_i8", var, [a, b], params, {}, out_q)
 
 
-def _qsoftmax(lw, var, g: _Group) -> Tensor:
+def _qsoftmax(lw, var, g: CompositeBody) -> Tensor:
     sm = g.calls["relax.nn.softmax"]
     x, in_q = _data_quant(lw, g.op(sm.args[0], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
@@ -295,7 +273,7 @@ _NO_ONNX_POOL = {"rounding": "tflite", "count_include_pad": 0, "input_zp": 0, "o
                  "input_scale": 0.0, "output_scale": 0.0, "scale": 0.0}
 
 
-def _qavg_pool(lw, var, g: _Group) -> Tensor:
+def _qavg_pool(lw, var, g: CompositeBody) -> Tensor:
     """TFLite's form (TVM pools int8 in int32, input and output share their quantization) or
     ONNX's (quantize(avg_pool2d(dequantize(x))), each side quantized on its own)."""
     pool = g.calls["relax.nn.avg_pool2d"]
@@ -335,7 +313,7 @@ def _onnx_pool(x: Tensor, params: dict, in_q: Quant, out_q: Quant, count_include
 # and the float <-> int8 ends of a model
 # ---------------------------------------------------------------------------------------
 
-def _qmul(lw, var, g: _Group) -> Tensor:
+def _qmul(lw, var, g: CompositeBody) -> Tensor:
     from hhbc.lower.from_relax import broadcast_strides
 
     mul = g.calls["relax.multiply"]
@@ -362,7 +340,7 @@ def _int8_input(lw, expr, what: str) -> Tensor:
     return x
 
 
-def _qmax_pool(lw, var, g: _Group) -> Tensor:
+def _qmax_pool(lw, var, g: CompositeBody) -> Tensor:
     """TFLite's int8 MAX_POOL_2D: input and output share their parameters (TVM's importer
     asserts it); a fused activation arrives as an int8 clip."""
     pool = g.calls["relax.nn.max_pool2d"]
@@ -378,7 +356,7 @@ def _qmax_pool(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "pool2d_i8", var, [x], params, {}, x.quant)
 
 
-def _qpad(lw, var, g: _Group) -> Tensor:
+def _qpad(lw, var, g: CompositeBody) -> Tensor:
     """PAD fills with the zero point, PADV2 with its int8 constant (TVM's pad_value); both
     keep the input's parameters (TVM's importer asserts input and output agree)."""
     pad = g.calls["relax.nn.pad"]
@@ -397,7 +375,7 @@ def _qpad(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "pad_i8", var, [x], params, {}, x.quant)
 
 
-def _qmean(lw, var, g: _Group) -> Tensor:
+def _qmean(lw, var, g: CompositeBody) -> Tensor:
     mean = g.calls["relax.mean"]
     x, in_q = _data_quant(lw, g.op(mean.args[0], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
@@ -424,7 +402,7 @@ def _requant_node(lw, x: Tensor, in_q: Quant, out_q: Quant) -> Tensor:
     return out
 
 
-def _qconcat(lw, var, g: _Group) -> Tensor:
+def _qconcat(lw, var, g: CompositeBody) -> Tensor:
     """CONCATENATION: TFLite's int8 kernel copies inputs that share the output's parameters;
     an input quantized differently is first requantized to them (what the converter writes
     as an int8 QUANTIZE before the concat, and what the dequantize -> concat -> quantize
@@ -447,7 +425,7 @@ def _qconcat(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "concat_i8", var, inputs, params, {}, out_q)
 
 
-def _qlut(lw, var, g: _Group) -> Tensor:
+def _qlut(lw, var, g: CompositeBody) -> Tensor:
     """LOGISTIC and TANH: TFLite's 256-entry table, made here."""
     fn = g.calls["relax.sigmoid"] if "relax.sigmoid" in g.calls else g.calls["relax.tanh"]
     x, in_q = _data_quant(lw, g.op(fn.args[0], "relax.dequantize"))
@@ -457,7 +435,7 @@ def _qlut(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "lut_i8", var, [x], {}, {"table": lw.const(table, "table")}, out_q)
 
 
-def _qhardswish(lw, var, g: _Group) -> Tensor:
+def _qhardswish(lw, var, g: CompositeBody) -> Tensor:
     mul = g.calls["relax.multiply"]
     add = g.calls["relax.add"]
     clip = g.calls["relax.clip"]
@@ -480,7 +458,7 @@ def _qhardswish(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "hardswish_i8", var, [x], params, {}, out_q)
 
 
-def _qrequantize(lw, var, g: _Group) -> Tensor:
+def _qrequantize(lw, var, g: CompositeBody) -> Tensor:
     """int8 -> int8 QUANTIZE (in_scale / out_scale in double) and standalone RELU, RELU6,
     RELU_N1_TO_1 (TFLite divides those scales in float32, then clamps)."""
     quant = g.calls["relax.quantize"]
@@ -500,7 +478,7 @@ def _qrequantize(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "requantize_i8", var, [x], params, {}, out_q)
 
 
-def _first_deq(g: _Group) -> relax.Call:
+def _first_deq(g: CompositeBody) -> relax.Call:
     return g.calls["relax.dequantize"]
 
 
@@ -511,7 +489,7 @@ def _affine(lw, q: Quant) -> dict:
     return {"scale": q.scale[0], "zero_point": q.zero_point[0], "onnx": int(_onnx(lw))}
 
 
-def _qquantize(lw, var, g: _Group) -> Tensor:
+def _qquantize(lw, var, g: CompositeBody) -> Tensor:
     """float -> int8 (a QUANTIZE at a model input). A float op between an int8 tensor and
     this quantize is an int8 op hhbc has no pattern for: refused, never computed in float."""
     quant = g.calls["relax.quantize"]
@@ -521,7 +499,7 @@ def _qquantize(lw, var, g: _Group) -> Tensor:
     return _emit_q(lw, "quantize_i8", var, [x], _affine(lw, out_q), {}, out_q)
 
 
-def _qdequantize(lw, var, g: _Group) -> Tensor:
+def _qdequantize(lw, var, g: CompositeBody) -> Tensor:
     """int8 -> float (a DEQUANTIZE at a model output)."""
     deq = g.calls["relax.dequantize"]
     x = lw.tensor(deq.args[0])

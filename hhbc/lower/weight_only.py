@@ -14,25 +14,16 @@ import tvm
 from tvm import relax
 
 from hhbc.errors import HhbcError
+from hhbc.lower.composite import CompositeBody
 from hhbc.lower.graph import Tensor
 
 
-class _Body:
-    """The bindings of one composite function, its parameters resolved to lowered tensors."""
+class _Body(CompositeBody):
+    """A composite body whose parameters resolve to the lowered (constant) tensors."""
 
     def __init__(self, lw, fn: relax.Function):
+        super().__init__(fn)
         self.lw = lw
-        self.values: dict[relax.Var, relax.Expr] = {}
-        self.calls: dict[str, relax.Call] = {}
-        for block in fn.body.blocks:
-            for b in block.bindings:
-                self.values[b.var] = b.value
-                if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op):
-                    self.calls.setdefault(b.value.op.name, b.value)
-
-    def call(self, expr) -> relax.Call | None:
-        v = self.values.get(expr, expr) if isinstance(expr, relax.Var) else expr
-        return v if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op) else None
 
     def array(self, expr) -> np.ndarray:
         """A parameter (the caller's constant) or a constant, as numpy."""
