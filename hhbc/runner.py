@@ -62,20 +62,9 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
         raise HhbcError(f"no reference runner for format '{model.format}'")
     progress(f"running the reference ({model.format})")
     refs = model.reference(arrays)
-    steps = output_steps(model)
+    steps = model.output_steps or [None] * len(model.outputs)
     comparisons = [compare(info.name, g, r, step=st) for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
-
-
-def output_steps(model) -> list:
-    """Per output, its quantization step when a quantized model computes it (compared in
-    steps: a quantized model cannot meet the float tolerance), else None. ONNX QDQ models
-    only; TFLite int8 outputs are integers, compared exactly."""
-    if model.format != "onnx" or model.source is None:
-        return [None] * len(model.outputs)
-    from hhbc.frontends.onnx import quantization_steps
-
-    return quantization_steps(Path(model.source), [o.name for o in model.outputs])
 
 
 def _fit_input(array: np.ndarray, info) -> np.ndarray:

@@ -55,3 +55,6 @@ class ImportedModel:
     # Op types of the original model, for the verbose report.
     source_ops: dict[str, int] = field(default_factory=dict)
     reference: ReferenceFn | None = None
+    # Per output: a compare.QuantStep when a quantized model computes it in float (an ONNX
+    # QDQ output after DequantizeLinear: compared in quantization steps), else None.
+    output_steps: list | None = None

@@ -62,6 +62,7 @@ def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedM
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="onnx",
         source_ops=dict(Counter(n.op_type for n in reference_model.graph.node)),
         reference=_reference_fn(reference_model, inputs, outputs),
+        output_steps=quantization_steps(reference_model, [o.name for o in outputs]),
     )
 
 
@@ -632,7 +633,7 @@ def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: lis
 _MOVES = frozenset({"Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity"})
 
 
-def quantization_steps(path: Path, names: list[str]):
+def quantization_steps(model: onnx.ModelProto, names: list[str]):
     """For each output name: a QuantStep when the output is the dequantized value of an int8
     tensor or follows from such values by float ops (compare it in quantization steps),
     else None (a float output, compared with the float tolerance). The step is the largest
@@ -640,7 +641,6 @@ def quantization_steps(path: Path, names: list[str]):
     DequantizeLinear and data movement lie between the graph inputs and the output."""
     from hhbc.compare import QUANT_STEPS, QuantStep
 
-    model = read_onnx(path)
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}

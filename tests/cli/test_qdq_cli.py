@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from hhbc.compare import QuantStep, compare
-from hhbc.frontends.onnx import quantization_steps
+from hhbc.frontends.onnx import quantization_steps, read_onnx
 
 pytest.importorskip("onnxruntime")
 
@@ -103,11 +103,11 @@ def test_real_qdq_model_through_hhbc_run(cli, models_dir, tmp_path):
 
 
 def test_steps_found_from_the_graph(tmp_path):
-    assert quantization_steps(_qdq_model(tmp_path / "a.onnx", conv=True, softmax=True), ["probs"]) == \
+    assert quantization_steps(read_onnx(_qdq_model(tmp_path / "a.onnx", conv=True, softmax=True)), ["probs"]) == \
         [QuantStep(np.float32(OUT_SCALE), 1)]
-    assert quantization_steps(_qdq_model(tmp_path / "b.onnx", conv=False), ["xd"]) == \
+    assert quantization_steps(read_onnx(_qdq_model(tmp_path / "b.onnx", conv=False)), ["xd"]) == \
         [QuantStep(np.float32(0.05), 0)]
-    assert quantization_steps(_float_model(tmp_path / "c.onnx"), ["y"]) == [None]
+    assert quantization_steps(read_onnx(_float_model(tmp_path / "c.onnx")), ["y"]) == [None]
 
 
 def test_compare_limit_in_steps():
