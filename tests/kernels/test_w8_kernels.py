@@ -34,6 +34,18 @@ def widen_body(count: int) -> str:
             f"for (int32_t i = 0; i < {count}; i++) wq[i] = (int8_t)w[i];\n")
 
 
+def conv_body(function: str, count: int, kernel, st, dl, pads, groups: int, has_bias: bool, act) -> str:
+    """C statements calling a conv-shaped weight-only kernel on t_x -> t_out."""
+    return widen_body(count) + f"""
+hhbc_conv2d_w8_params p = {{.weight = wq, .w_scale = s, .bias = {'b' if has_bias else 'NULL'},
+    .kernel_h = {kernel[0]}, .kernel_w = {kernel[1]}, .stride_h = {st[0]}, .stride_w = {st[1]},
+    .dilation_h = {dl[0]}, .dilation_w = {dl[1]}, .pad_top = {pads[0]}, .pad_left = {pads[1]},
+    .groups = {groups}, .act = {act_c(**act)}}};
+{function}(&t_x, &t_out, &p);
+free(wq);
+"""
+
+
 @needs_cc
 def test_conv2d_w8(tmp_path):
     rng = np.random.default_rng(201)
@@ -48,14 +60,7 @@ def test_conv2d_w8(tmp_path):
         inputs = dict(x=x, w=q, s=scale)
         if has_bias:
             inputs["b"] = b
-        body = widen_body(q.size) + f"""
-hhbc_conv2d_w8_params p = {{.weight = wq, .w_scale = s, .bias = {'b' if has_bias else 'NULL'},
-    .kernel_h = {kh}, .kernel_w = {kw}, .stride_h = {st[0]}, .stride_w = {st[1]},
-    .dilation_h = {dl[0]}, .dilation_w = {dl[1]}, .pad_top = {pads[0]}, .pad_left = {pads[1]},
-    .groups = {groups}, .act = {act_c(**act)}}};
-hhbc_conv2d_w8(&t_x, &t_out, &p);
-free(wq);
-"""
+        body = conv_body("hhbc_conv2d_w8", q.size, (kh, kw), st, dl, pads, groups, has_bias, act)
         label = (f"case{i} x{(n, h, w, c)} w{q.shape} s{st} d{dl} pads{pads} g{groups} "
                  f"bias={has_bias} {act_name(act)}")
         drv.case(label, body, (n, oh, ow, oc), exp, inputs)
@@ -78,14 +83,7 @@ def test_depthwise_conv2d_w8(tmp_path):
         inputs = dict(x=x, w=q, s=scale)
         if has_bias:
             inputs["b"] = b
-        body = widen_body(q.size) + f"""
-hhbc_conv2d_w8_params p = {{.weight = wq, .w_scale = s, .bias = {'b' if has_bias else 'NULL'},
-    .kernel_h = {kh}, .kernel_w = {kw}, .stride_h = {st[0]}, .stride_w = {st[1]},
-    .dilation_h = {dl[0]}, .dilation_w = {dl[1]}, .pad_top = {pads[0]}, .pad_left = {pads[1]},
-    .groups = {gfield}, .act = {act_c(**act)}}};
-hhbc_depthwise_conv2d_w8(&t_x, &t_out, &p);
-free(wq);
-"""
+        body = conv_body("hhbc_depthwise_conv2d_w8", q.size, (kh, kw), st, dl, pads, gfield, has_bias, act)
         label = (f"case{i} x{(n, h, w, c)} mult{mult} k{(kh, kw)} s{st} d{dl} pads{pads} "
                  f"bias={has_bias} {act_name(act)}")
         drv.case(label, body, (n, oh, ow, oc), exp, inputs)
