@@ -138,11 +138,18 @@ def _densify_tensor(model, t, path: Path) -> None:
         raise HhbcError(f"{path}: sparse tensor '{_name(t)}' of TFLite type {t.type} is not supported")
     data = model.buffers[t.buffer].data
     raw = np.asarray(data if data is not None else [], np.uint8).tobytes()
-    values = np.frombuffer(raw, _NP_TYPES[t.type])
+    dtype = np.dtype(_NP_TYPES[t.type])
+    if len(raw) % dtype.itemsize:
+        raise HhbcError(f"{path}: sparse tensor '{_name(t)}' has {len(raw)} bytes of values, "
+                        f"not a whole number of {dtype.name}")
+    values = np.frombuffer(raw, dtype)
     dense = densify(values, [int(d) for d in t.shape], t.sparsity, _name(t), path)
     buffer = model.buffers[t.buffer]
     buffer.data = np.frombuffer(dense.tobytes(), np.uint8)
     t.sparsity = None
+
+
+_DENSE, _SPARSE_CSR = 0, 1
 
 
 def densify(values: np.ndarray, shape: list[int], sparsity, name: str = "", path: Path | None = None) -> np.ndarray:
@@ -152,29 +159,30 @@ def densify(values: np.ndarray, shape: list[int], sparsity, name: str = "", path
     dim then counts blocks and block dim n + j the elements inside one), are visited in
     `traversal_order`; each visited level is DENSE (all `dense_size` coordinates) or
     SPARSE_CSR (the coordinates array_indices[segments[p]:segments[p + 1]] under parent
-    position p). The values are the stored elements in that order.
+    position p). The values are the stored elements in that order. Every count and index is
+    checked first: a malformed file is an error naming the tensor, never a wrong weight.
     """
     where = f"{path}: sparse tensor '{name}'" if path else f"sparse tensor '{name}'"
     order = [int(d) for d in (sparsity.traversalOrder if sparsity.traversalOrder is not None else [])]
     block_map = [int(d) for d in (sparsity.blockMap if sparsity.blockMap is not None else [])]
     levels = sparsity.dimMetadata or []
     n = len(shape)
-    if sorted(order) != list(range(n + len(block_map))) or len(levels) != len(order):
-        raise HhbcError(f"{where}: malformed sparsity (traversal order {order}, {len(levels)} levels)")
+    if (sorted(order) != list(range(n + len(block_map))) or len(levels) != len(order)
+            or sorted(set(block_map)) != sorted(block_map) or any(not 0 <= d < n for d in block_map)):
+        raise HhbcError(f"{where}: malformed sparsity (traversal order {order}, block map {block_map}, "
+                        f"{len(levels)} levels for {n} dims)")
+    dims = _visited_sizes(shape, order, block_map, levels, where)
     pos = np.zeros(1, np.int64)
     coords = np.zeros((0, 1), np.int64)      # [level][element]: the coordinate at each level
-    for level in levels:
-        if level.format == 0:                # DENSE
-            size = int(level.denseSize)
+    for i, (level, size) in enumerate(zip(levels, dims)):
+        if level.format == _DENSE:
             child = (pos[:, None] * size + np.arange(size)).reshape(-1)
             coord = np.tile(np.arange(size), pos.size)
             coords = np.repeat(coords, size, axis=1)
-        else:                                # SPARSE_CSR
-            segments = _index_vector(level.arraySegments, where)
-            indices = _index_vector(level.arrayIndices, where)
-            starts, ends = segments[pos], segments[pos + 1]
-            counts = ends - starts
-            child = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if pos.size else pos
+        else:
+            segments, indices = _csr_level(level, i, pos.size, size, where)
+            counts = segments[pos + 1] - segments[pos]
+            child = np.repeat(segments[pos] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
             coord = indices[child]
             coords = np.repeat(coords, counts, axis=1)
         coords = np.vstack([coords, coord[None, :]])
@@ -185,15 +193,54 @@ def densify(values: np.ndarray, shape: list[int], sparsity, name: str = "", path
     expanded[order] = coords
     index = [expanded[d] for d in range(n)]
     for j, d in enumerate(block_map):
-        block = _level_size(levels[order.index(n + j)])
-        index[d] = index[d] * block + expanded[n + j]
+        index[d] = index[d] * dims[order.index(n + j)] + expanded[n + j]
+    flat = np.ravel_multi_index(tuple(index), shape) if pos.size else pos
+    if np.unique(flat).size != flat.size:
+        raise HhbcError(f"{where}: an element is stored twice (repeated SPARSE_CSR index)")
     dense = np.zeros(shape, values.dtype)
-    dense[tuple(index)] = values[pos]
+    dense.reshape(-1)[flat] = values[pos]
     return dense
 
 
-def _level_size(level) -> int:
-    return int(level.denseSize)
+def _visited_sizes(shape: list[int], order: list[int], block_map: list[int], levels, where: str) -> list[int]:
+    """The size of each visited level: a blocked dim counts blocks, a block dim its elements.
+
+    A block's size is its DENSE level's dense_size (TFLite's converter writes blocks DENSE),
+    else the dim's size over its number of blocks when that level is DENSE."""
+    n = len(shape)
+    sizes = list(shape) + [0] * len(block_map)
+    for j, d in enumerate(block_map):
+        inner, outer = levels[order.index(n + j)], levels[order.index(d)]
+        if inner.format == _DENSE:
+            block = int(inner.denseSize)
+        elif outer.format == _DENSE and int(outer.denseSize) > 0:
+            block = shape[d] // int(outer.denseSize)
+        else:
+            block = 0
+        if block <= 0 or shape[d] % block:
+            raise HhbcError(f"{where}: block {j} of size {block} does not divide dim {d} of size {shape[d]}")
+        sizes[d], sizes[n + j] = shape[d] // block, block
+    visited = [sizes[k] for k in order]
+    for i, (level, size) in enumerate(zip(levels, visited)):
+        if level.format not in (_DENSE, _SPARSE_CSR):
+            raise HhbcError(f"{where}: level {i} has unknown format {level.format}")
+        if level.format == _DENSE and int(level.denseSize) != size:
+            raise HhbcError(f"{where}: DENSE level {i} has dense_size {level.denseSize}, "
+                            f"the tensor's shape {shape} needs {size}")
+    return visited
+
+
+def _csr_level(level, i: int, parents: int, size: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """A SPARSE_CSR level's segments and indices, checked against the positions above it."""
+    segments = _index_vector(level.arraySegments, where)
+    indices = _index_vector(level.arrayIndices, where)
+    if (segments.size != parents + 1 or segments[0] != 0 or np.any(np.diff(segments) < 0)
+            or segments[-1] != indices.size):
+        raise HhbcError(f"{where}: SPARSE_CSR level {i} has {segments.size} segments for {parents} parent "
+                        f"positions and {indices.size} indices (segments out of range)")
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise HhbcError(f"{where}: SPARSE_CSR level {i} has indices outside 0..{size - 1}")
+    return segments, indices
 
 
 def _index_vector(vector, where: str) -> np.ndarray:
