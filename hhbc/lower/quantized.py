@@ -426,12 +426,16 @@ def _qconcat(lw, var, g: CompositeBody) -> Tensor:
 
 
 def _qlut(lw, var, g: CompositeBody) -> Tensor:
-    """LOGISTIC and TANH: TFLite's 256-entry table, made here."""
+    """LOGISTIC and TANH: TFLite's 256-entry table, made here (an ONNX model's: as
+    onnxruntime's QLinearSigmoid makes it, fixedpoint.onnx_lut_table)."""
     fn = g.calls["relax.sigmoid"] if "relax.sigmoid" in g.calls else g.calls["relax.tanh"]
     x, in_q = _data_quant(lw, g.op(fn.args[0], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
-    make = fp.logistic_table if fn.op.name == "relax.sigmoid" else fp.tanh_table
-    table = make(in_q.scale[0], in_q.zero_point[0], out_q.scale[0], out_q.zero_point[0])
+    args = (in_q.scale[0], in_q.zero_point[0], out_q.scale[0], out_q.zero_point[0])
+    if _onnx(lw):
+        table = fp.onnx_lut_table(fn.op.name.removeprefix("relax."), *args)
+    else:
+        table = (fp.logistic_table if fn.op.name == "relax.sigmoid" else fp.tanh_table)(*args)
     return _emit_q(lw, "lut_i8", var, [x], {}, {"table": lw.const(table, "table")}, out_q)
 
 

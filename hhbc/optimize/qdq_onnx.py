@@ -22,6 +22,11 @@ TFLite share one int8 lowering:
     (quantize is monotone, so this is exact);
   * AveragePool between a Q/DQ pair stays quantize(avg_pool2d(dequantize(x))) in NHWC:
     the int8 average pool of the ONNX flavour takes both quantizations (lower/quantized.py);
+  * GlobalAveragePool (mean over H, W) becomes that average pool over the whole image;
+  * MaxPool between a Q/DQ pair runs on the integers (+ an int8 requantize if the pair differs);
+  * a flatten of an NHWC map into [N, C*H*W] stays in NHWC order; the Gemm/MatMul reading it
+    gets its weight rows permuted at compile time (no int8 transpose at run time);
+  * a concat of NHWC maps stays NHWC, its axis remapped;
   * an int32 bias whose scale is not input scale x weight scale is rescaled.
 Whatever float op is still left between a dequantize and a quantize afterwards is
 refused by `check_no_float_between_qdq`: hhbc never computes a quantized layer in float.
@@ -66,9 +71,14 @@ def is_onnx_qdq(mod: tvm.IRModule) -> bool:
 # ================================================================= values during the walk
 @dataclass
 class _Act:
-    """An emitted tensor; `nhwc` when it holds the NHWC transpose of the original NCHW one."""
+    """An emitted tensor; `nhwc` when it holds the NHWC transpose of the original NCHW one;
+    `order` when it is a [N, C*H*W] flatten taken in NHWC order: element j of a row is element
+    order[j] of the original row (see _Walk.flatten; only a matmul with a constant weight
+    reads such a tensor, its weight rows permuted to match)."""
     expr: relax.Expr
     nhwc: bool = False
+    order: np.ndarray | None = None
+    flattened_by: str = ""   # the layer of that flatten, for errors
 
 
 @dataclass
@@ -183,6 +193,9 @@ class _Walk:
 
     def act_in(self, act: _Act, nhwc: bool | None) -> relax.Expr:
         """The tensor in the asked layout (None: as it is)."""
+        if act.order is not None:
+            raise HhbcError(f"layer '{act.flattened_by}': an int8 feature map flattened in NCHW order is read "
+                            "by something else than a MatMul/Gemm with a constant weight (not supported yet)")
         if nhwc is None or len(_shape(act.expr)) != 4 or act.nhwc == nhwc:
             return act.expr
         return self.permute(act.expr, _TO_NHWC if nhwc else _TO_NCHW)
@@ -263,10 +276,17 @@ class _Walk:
             return self.conv2d(call)
         if name in _POOLS and str(call.attrs.layout) == "NCHW" and str(call.attrs.out_layout) == "NCHW":
             return self.pool2d(call)
+        if name == "relax.mean" and self.is_global_pool(call):
+            return self.global_pool(call)
+        if name == "relax.matmul" and isinstance(self.env.get(call.args[0]), _DQ) \
+                and self.env[call.args[0]].x.order is not None:
+            return self.matmul_reordered(call)
         if name in ("relax.reshape", "relax.permute_dims"):
             moved = self.move(call)
             if moved is not None:
                 return moved
+        if name == "relax.concat":
+            return self.concat(call)
         if name in _BINARY:
             return self.binary(call)
         if name in _UNARY:
@@ -299,11 +319,14 @@ class _Walk:
                             "are supported")
         src = self.env.get(data, _Act(data))
         nhwc = self.is_nhwc(src)
-        x = self.materialize(src, nhwc)
+        order = src.x.order if isinstance(src, _DQ) else None
+        x = self.materialize(_DQ(_Act(src.x.expr), src.scale, src.zero_point, src.out_dtype)
+                             if order is not None else src, nhwc)
         producer = self.original.get(data)
         layer = layer_of(producer) if producer is not None and self.is_compute(producer) else None
         q = relax.op.quantize(x, scale, zp, int(call.attrs.axis), str(call.attrs.out_dtype))
-        return _Act(self.emit(q, layer or self.layer), nhwc)
+        flattened_by = src.x.flattened_by if isinstance(src, _DQ) else ""
+        return _Act(self.emit(q, layer or self.layer), nhwc, order, flattened_by)
 
     @staticmethod
     def is_compute(value) -> bool:
@@ -340,6 +363,8 @@ class _Walk:
         reshape = call.op.name == "relax.reshape"
         if isinstance(src, _QConst):
             return src.reshaped(_shape(call), self.layer) if reshape else src.permuted(_axes(call))
+        if isinstance(src, _DQ) and reshape and self.is_nchw_flatten(src, call):
+            return self.flatten(src, call)
         if isinstance(src, _DQ):
             x = self.act_in(src.x, False)
             if not reshape and not _is_unit_dim_move(_shape(x), _axes(call)):
@@ -347,6 +372,71 @@ class _Walk:
             moved = self.emit(relax.op.reshape(x, _shape(call))) if reshape else self.permute(x, _axes(call))
             return _DQ(_Act(moved), src.scale, src.zero_point, src.out_dtype)
         return None
+
+    @staticmethod
+    def is_nchw_flatten(src: _DQ, call: relax.Call) -> bool:
+        """reshape [N, C, H, W] -> [N, C*H*W] of an NHWC int8 map with H*W > 1 (torch's
+        x.flatten(1) before a classifier)."""
+        shape = _shape(src.x.expr)
+        return src.x.nhwc and len(shape) == 4 and shape[1] * shape[2] > 1 \
+            and _shape(call) == (shape[0], shape[1] * shape[2] * shape[3])
+
+    def flatten(self, src: _DQ, call: relax.Call) -> _DQ:
+        """Flatten the NHWC integers as they lie (a free reshape) and remember the order; the
+        NCHW order is restored at compile time in the weight rows of the matmul reading it."""
+        n, h, w, c = _shape(src.x.expr)
+        order = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
+        flat = self.emit(relax.op.reshape(src.x.expr, (n, h * w * c)))
+        return _DQ(_Act(flat, False, order, self.layer), src.scale, src.zero_point, src.out_dtype)
+
+    def matmul_reordered(self, call: relax.Call) -> _Act:
+        """matmul(dequantize(flattened NHWC map), W): the rows of the constant W permuted the
+        way the map's elements are (y = sum_j x[order[j]] W[order[j], :])."""
+        src, weight = self.env[call.args[0]], self.env.get(call.args[1])
+        if not (isinstance(weight, _QConst) and weight.data.ndim == 2
+                and not (weight.per_channel and weight.axis == 0)):
+            raise HhbcError(f"layer '{src.x.flattened_by}': an int8 feature map flattened in NCHW order feeds a "
+                            "MatMul/Gemm whose weight is not a constant [K, N] (not supported yet)")
+        order = src.x.order
+        x = self.emit(relax.op.dequantize(src.x.expr, src.scale, src.zero_point, 0, src.out_dtype))
+        rows = _QConst(weight.data[order], weight.scale, weight.zero_point, weight.axis, weight.out_dtype)
+        return _Act(self.emit(relax.Call(call.op, [x, self.materialize(rows)], call.attrs, call.ty_args)))
+
+    def is_global_pool(self, call: relax.Call) -> bool:
+        """mean over H and W, keepdims, of a dequantized 4-D map: GlobalAveragePool."""
+        src = self.env.get(call.args[0])
+        rank = len(_shape(call.args[0]))
+        axes = call.attrs.axis
+        return isinstance(src, _DQ) and rank == 4 and bool(call.attrs.keepdims) and axes is not None \
+            and sorted(int(a) % rank for a in axes) == [2, 3]
+
+    def global_pool(self, call: relax.Call) -> _Act:
+        """GlobalAveragePool -> an NHWC average pool whose window is the whole image, the form
+        quantized.py groups as hhbc.qavg_pool2d (onnxruntime: QLinearGlobalAveragePool)."""
+        data = self.arg(call.args[0], nhwc=True)
+        _, h, w, _ = _shape(data)
+        out = relax.op.nn.avg_pool2d(data, [h, w], [1, 1], [0, 0, 0, 0], [1, 1], False, False,
+                                     layout="NHWC", out_layout="NHWC")
+        return _Act(self.emit(out), True)
+
+    def concat(self, call: relax.Call) -> _Act:
+        """Concat of 4-D maps stays NHWC when any input is (its axis remapped), so a channel
+        concat of dequantized maps needs no int8 transpose."""
+        fields = call.args[0].fields if isinstance(call.args[0], relax.Tuple) else None
+        rank = len(_shape(call))
+        entries = [self.env.get(f) for f in fields] if fields is not None else []
+        if rank != 4 or not any(e is not None and self.is_nhwc(e) for e in entries):
+            return _Act(self.emit(relax.Call(call.op, [self.arg(a) for a in call.args], call.attrs, call.ty_args)))
+        axis = _TO_NHWC.index(int(call.attrs.axis) % 4)
+        return _Act(self.emit(relax.op.concat([self.nhwc_operand(f) for f in fields], axis)), True)
+
+    def nhwc_operand(self, expr) -> relax.Expr:
+        """A 4-D operand in NHWC: a walked value, a constant transposed now, else a transpose."""
+        if isinstance(expr, relax.Var) and expr in self.env:
+            return self.arg(expr, nhwc=True)
+        if _is_const(expr):
+            return relax.const(_np(expr).transpose(_TO_NHWC))
+        return self.permute(expr, _TO_NHWC)
 
     def binary(self, call: relax.Call):
         out_rank = len(_shape(call))
@@ -459,6 +549,40 @@ class AvgPoolToInt8:
         return rewrite_call(pattern, _deferring(check), func)
 
 
+@relax.transform.function_pass(opt_level=0, name="hhbc.QdqMaxPool")
+class MaxPoolToInt8:
+    """quantize(max_pool2d(dequantize(x))) -> max_pool2d(x) on the integers, followed by
+    quantize(dequantize(.)) (an int8 requantize) when the output is quantized differently.
+    Exact: dequantize is monotone, so the max of the dequantized values is the dequantized
+    max, and padding (skipped by the kernel) never wins. onnxruntime does the same when the
+    two quantizations agree (it drops the pair and runs MaxPool on int8), and runs the float
+    MaxPool then QuantizeLinear otherwise, which the ONNX-flavour requantize reproduces."""
+
+    def transform_function(self, func, mod, ctx):
+        x = wildcard()
+        deq = _deq(x)
+        pool = is_op("relax.nn.max_pool2d")(deq)
+        pattern = is_op("relax.quantize")(pool, is_const(), is_const())
+
+        def rewrite(expr, matches):
+            p, d, q = matches[pool], matches[deq], matches[pattern]
+            layer = layer_of(p) or ""
+            if str(p.attrs.layout) != "NHWC" or str(q.attrs.out_dtype) != "int8":
+                return expr
+            if bool(p.attrs.ceil_mode) or any(int(v) != 1 for v in p.attrs.dilation):
+                raise HhbcError(f"MaxPool '{layer}': ceil_mode and dilation are not supported in int8")
+            a = p.attrs
+            pooled = stamp(relax.op.nn.max_pool2d(matches[x], [int(v) for v in a.pool_size],
+                                                  [int(v) for v in a.strides], [int(v) for v in a.padding],
+                                                  [1, 1], False, False, layout="NHWC", out_layout="NHWC"), layer)
+            if _quant_params(d) == _quant_params(q):
+                return pooled
+            back = stamp(relax.op.dequantize(pooled, d.args[1], d.args[2], 0, "float32"), layer)
+            return stamp(relax.op.quantize(back, q.args[1], q.args[2], int(q.attrs.axis), "int8"), layer)
+
+        return rewrite_call(pattern, _deferring(rewrite), func)
+
+
 @relax.transform.function_pass(opt_level=0, name="hhbc.QdqBiasScale")
 class RescaleBias:
     """conv2d/matmul + dequantize(int32 bias): the int8 kernels add the bias in accumulator
@@ -498,7 +622,7 @@ def _passes() -> list[tvm.ir.transform.Pass]:
     from hhbc.optimize.rewrites import MergeReshapes, SimplifyTranspose
 
     return [qdq_to_nhwc, SimplifyTranspose(), MergeReshapes(), ActivationToInt8Clip(), AvgPoolToInt8(),
-            RescaleBias(), dequantize_per_use, relax.transform.DeadCodeElimination()]
+            MaxPoolToInt8(), RescaleBias(), dequantize_per_use, relax.transform.DeadCodeElimination()]
 
 
 # TVM turns an exception raised inside a pass into a RuntimeError carrying a traceback; the

@@ -377,3 +377,57 @@ def onnx_whole_pool_scale(input_scale: float, count: int, output_scale: float) -
     """QLinearAveragePool over a whole unpadded image (ONNX Runtime's global-pool path):
     float32 in_scale / count / out_scale."""
     return float(f32(input_scale) / f32(count) / f32(output_scale))
+
+
+# The logistic function of ONNX Runtime's MLAS (MlasComputeLogistic, what QLinearSigmoid builds its
+# table with): Eigen's rational approximation p(x) / q(x) + 1/2 on x clamped to [-18, 18], odd
+# p of degree 9 and even q of degree 10, evaluated by Horner in float32.
+_MLAS_LOGISTIC_P = (4.37031012579801e-11, 1.15627324459942e-07, 6.08574864600143e-05,
+                    8.51377133304701e-03, 2.48287947061529e-01)
+_MLAS_LOGISTIC_Q = (6.10247389755681e-13, 5.76102136993427e-09, 6.29106785017040e-06,
+                    1.70198817374094e-03, 1.16817656904453e-01, 9.93151921023180e-01)
+
+
+# MLAS's tanh (MlasComputeTanh, ONNX Runtime's float Tanh): Eigen's p(x) / q(x) on x clamped to
+# [-9, 9], odd p of degree 13, even q of degree 6.
+_MLAS_TANH_P = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+                1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03)
+_MLAS_TANH_Q = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03)
+
+
+def _horner_f32(coefficients: Sequence[float], x2: np.float32) -> np.float32:
+    acc = f32(coefficients[0])
+    for c in coefficients[1:]:
+        acc = f32(acc * x2) + f32(c)   # two roundings: the portable kernel, no fused multiply-add
+    return acc
+
+
+def _mlas_logistic_f32(x: np.float32) -> np.float32:
+    v = min(max(f32(x), f32(-18.0)), f32(18.0))
+    v2 = f32(v * v)
+    p = f32(_horner_f32(_MLAS_LOGISTIC_P, v2) * v)
+    q = _horner_f32(_MLAS_LOGISTIC_Q, v2)
+    return min(max(f32(p / q) + f32(0.5), f32(0.0)), f32(1.0))
+
+
+def _mlas_tanh_f32(x: np.float32) -> np.float32:
+    v = min(max(f32(x), f32(-9.0)), f32(9.0))
+    v2 = f32(v * v)
+    return f32(f32(_horner_f32(_MLAS_TANH_P, v2) * v) / _horner_f32(_MLAS_TANH_Q, v2))
+
+
+def onnx_lut_table(kind: str, input_scale: float, input_zero_point: int, output_scale: float,
+                   output_zero_point: int) -> np.ndarray:
+    """The 256-entry table of a DequantizeLinear -> Sigmoid|Tanh -> QuantizeLinear group the way
+    ONNX Runtime builds QLinearSigmoid's: each int8 input dequantized in float32, the function in
+    float32 by MLAS's approximation, QuantizeLinear (divide, ties to even, saturate). Tanh has no
+    int8 kernel in ONNX Runtime: its float Tanh (the same MLAS code) runs between the pair, which
+    is the same table. Indexed by the input's byte, (uint8_t)x."""
+    fn = _mlas_logistic_f32 if kind == "sigmoid" else _mlas_tanh_f32
+    si, so = f32(input_scale), f32(output_scale)
+    table = np.empty(256, dtype=np.int8)
+    for val in range(INT8_MIN, INT8_MAX + 1):
+        y = fn(f32(si * f32(val - input_zero_point)))
+        q = int(np.rint(f32(y / so))) + output_zero_point
+        table[val & 0xFF] = min(max(q, INT8_MIN), INT8_MAX)
+    return table

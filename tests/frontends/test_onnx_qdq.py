@@ -150,6 +150,89 @@ def _global_pool_case() -> onnx.ModelProto:
     return g.model({"x": [1, 8, 6, 6]}, g.qdq("y", 0.01, 2), [1, 8, 1, 1])
 
 
+def _max_pool_case(same_quant: bool, kernel: int = 3, pad: int = 0) -> onnx.ModelProto:
+    """onnxruntime drops the Q/DQ pair and runs MaxPool on int8 when both sides share their
+    quantization, else the float MaxPool then QuantizeLinear (exact: dequantize is monotone).
+    A 2x2 window at stride 2 with padding 1 sees one or two real values at the border: the
+    padding must lose against any int8 value (not pad with the zero point)."""
+    g = _Graph(5)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    g.nodes.append(helper.make_node("MaxPool", [x], ["y"], name="maxpool", kernel_shape=[kernel, kernel],
+                                    strides=[2, 2], pads=[pad] * 4))
+    scale, zp = (IN_SCALE, IN_ZP) if same_quant else (0.03, 4)
+    side = (9 + 2 * pad - kernel) // 2 + 1
+    return g.model({"x": [1, 5, 9, 9]}, g.qdq("y", scale, zp), [1, 5, side, side])
+
+
+def _global_avg_pool_case(out_quant: tuple[float, int], side: int) -> onnx.ModelProto:
+    """GlobalAveragePool: onnxruntime's QLinearGlobalAveragePool (integer sum, one float32 scale)."""
+    g = _Graph(6)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    g.nodes.append(helper.make_node("GlobalAveragePool", [x], ["y"], name="gap"))
+    return g.model({"x": [1, 16, side, side]}, g.qdq("y", *out_quant), [1, 16, 1, 1])
+
+
+def _flatten_gemm_case(op: str) -> onnx.ModelProto:
+    """Conv features flattened (torch's x.flatten(1)) into a Gemm, Q/DQ around the Flatten as
+    onnxruntime's quantizer writes it: onnxruntime drops that pair and runs QGemm. hhbc keeps the
+    map NHWC and permutes the Gemm's weight rows at compile time instead of transposing."""
+    g = _Graph(7)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    w, ws = g.weight((4, 3, 3, 3), True)
+    g.nodes.append(helper.make_node("Conv", [x, w, g.bias(4, ws)], ["c"], name="conv", pads=[1, 1, 1, 1]))
+    c = g.qdq("c", 0.1, 1)
+    if op == "Flatten":
+        g.nodes.append(helper.make_node("Flatten", [c], ["f"], name="flatten", axis=1))
+    else:
+        g.nodes.append(helper.make_node("Reshape", [c, g.const(np.array([1, -1], np.int64))], ["f"], name="flatten"))
+    w2, ws2 = g.weight((10, 4 * 5 * 5), True)
+    g.nodes.append(helper.make_node("Gemm", [g.qdq("f", 0.1, 1), w2, g.bias(10, ws2, 0.1)], ["y"], name="fc",
+                                    transB=1))
+    return g.model({"x": [1, 3, 5, 5]}, g.qdq("y", OUT_SCALE, OUT_ZP), [1, 10])
+
+
+def _concat_case(same_quant: bool) -> onnx.ModelProto:
+    """Concat along channels: onnxruntime's QLinearConcat (inputs quantized unlike the output
+    requantized through a float32 table, ties to even)."""
+    g = _Graph(8)
+    a = g.qdq("a", IN_SCALE, IN_ZP)
+    b = g.qdq("b", *((IN_SCALE, IN_ZP) if same_quant else (0.03, 7)))
+    g.nodes.append(helper.make_node("Concat", [a, b], ["y"], name="concat", axis=1))
+    out = g.qdq("y", *((IN_SCALE, IN_ZP) if same_quant else (OUT_SCALE, OUT_ZP)))
+    return g.model({"a": [1, 3, 4, 4], "b": [1, 5, 4, 4]}, out, [1, 8, 4, 4])
+
+
+def _concat_conv_case() -> onnx.ModelProto:
+    """Concat of two conv outputs (NHWC maps in hhbc: the channel axis is remapped, no transpose),
+    each conv on its own input so that onnxruntime fuses both into QLinearConv."""
+    g = _Graph(9)
+    outs = []
+    for i, quant in enumerate([(0.1, 1), (0.07, -4)]):
+        w, ws = g.weight((4, 3, 3, 3), True)
+        g.nodes.append(helper.make_node("Conv", [g.qdq(f"x{i}", IN_SCALE, IN_ZP), w, g.bias(4, ws)], [f"c{i}"],
+                                        name=f"conv{i}", pads=[1, 1, 1, 1]))
+        outs.append(g.qdq(f"c{i}", *quant))
+    g.nodes.append(helper.make_node("Concat", outs, ["y"], name="concat", axis=1))
+    return g.model({"x0": [1, 3, 5, 5], "x1": [1, 3, 5, 5]}, g.qdq("y", 0.1, 1), [1, 8, 5, 5])
+
+
+def _lut_case(op: str, after_conv: bool) -> onnx.ModelProto:
+    """Sigmoid / Tanh between Q/DQ pairs: a 256-entry int8 table. onnxruntime fuses Sigmoid into
+    QLinearSigmoid (a table built from MLAS's float32 logistic); Tanh it runs in float (MLAS's tanh)
+    then QuantizeLinear, a function of the int8 input too. The output quantizations are the ones
+    quantizers give these ops (1/256 and 1/128 over [0, 1) and [-1, 1))."""
+    g = _Graph(10)
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    shape = [1, 6, 4, 4]
+    if after_conv:   # an NHWC map in hhbc
+        w, ws = g.weight((6, 6, 3, 3), True)
+        g.nodes.append(helper.make_node("Conv", [x, w, g.bias(6, ws)], ["c"], name="conv", pads=[1, 1, 1, 1]))
+        x = g.qdq("c", 0.06, -2)
+    g.nodes.append(helper.make_node(op, [x], ["y"], name=op.lower()))
+    out = (1 / 256, -128) if op == "Sigmoid" else (1 / 128, 0)
+    return g.model({"x": shape}, g.qdq("y", *out), shape)
+
+
 CASES = {
     "conv-per-channel": lambda: _conv_case(True),
     "conv-per-tensor-s2": lambda: _conv_case(False, stride=2),
@@ -163,6 +246,21 @@ CASES = {
     "avgpool-padded": lambda: _pool_case(False, pad=1),
     "avgpool-padded-count-pad": lambda: _pool_case(False, pad=1, count_include_pad=1),
     "avgpool-whole-image": _global_pool_case,
+    "maxpool-same-quant": lambda: _max_pool_case(True),
+    "maxpool-requantized": lambda: _max_pool_case(False),
+    "maxpool-padded": lambda: _max_pool_case(True, kernel=2, pad=1),
+    "maxpool-padded-requantized": lambda: _max_pool_case(False, kernel=2, pad=1),
+    "global-avgpool": lambda: _global_avg_pool_case((0.0123, 7), 7),
+    "global-avgpool-same-quant": lambda: _global_avg_pool_case((IN_SCALE, IN_ZP), 5),
+    "flatten-gemm": lambda: _flatten_gemm_case("Flatten"),
+    "reshape-gemm": lambda: _flatten_gemm_case("Reshape"),
+    "concat-same-quant": lambda: _concat_case(True),
+    "concat-requantized": lambda: _concat_case(False),
+    "concat-conv-maps": _concat_conv_case,
+    "sigmoid": lambda: _lut_case("Sigmoid", False),
+    "sigmoid-after-conv": lambda: _lut_case("Sigmoid", True),
+    "tanh": lambda: _lut_case("Tanh", False),
+    "tanh-after-conv": lambda: _lut_case("Tanh", True),
     # ReLU6 as quantizers write it (output 6/255, zero point -128): onnxruntime drops the Clip
     # and runs QLinearConv; the inputs drive many outputs to the top of the range
     "conv-relu6": lambda: _conv_case(True, clip=(0.0, 6.0), out_quant=(6.0 / 255, -128)),
@@ -176,9 +274,17 @@ CASES = {
                                            dyadic=True),
 }
 
+# Cases onnxruntime computes in float between the pair (no int8 kernel): compared within a bound,
+# in output steps. Tanh: MLAS's float tanh, whose float32 operation order depends on the build
+# (portable code or FMA3 assembly; the FMA form moves one table entry in ~400000 by one step,
+# measured over random scales), while hhbc's table follows the portable code. Measured exact here.
+STEP_BOUND = {"tanh": (1, 1 / 128), "tanh-after-conv": (1, 1 / 128)}
+
 # every case runs on host; these also under QEMU on each riscv target
 RISCV_CASES = ["conv-per-channel", "depthwise-per-channel", "gemm-per-channel", "add",
-               "avgpool-padded-count-pad", "avgpool-whole-image", "conv-relu6", "conv-clip-dyadic"]
+               "avgpool-padded-count-pad", "avgpool-whole-image", "conv-relu6", "conv-clip-dyadic",
+               "maxpool-padded-requantized", "global-avgpool", "flatten-gemm", "concat-conv-maps",
+               "sigmoid-after-conv", "tanh-after-conv"]
 TARGETS = ["host", "c908", "c906"]
 
 
@@ -218,9 +324,11 @@ def test_qdq_graph_matches_onnxruntime_exactly(case, target, tmp_path):
                         tmp_path / f"io{k}")
         ref = compiled.model.reference(arrays)
         assert got[0].shape == ref[0].shape
-        bad = got[0] != ref[0]
-        assert not bad.any(), (f"input set {k}: {int(bad.sum())}/{bad.size} outputs differ, max abs diff "
-                               f"{float(np.max(np.abs(got[0] - ref[0])))}")
+        steps, step = STEP_BOUND.get(case, (0, 0.0))
+        diff = np.abs(got[0].astype(np.float64) - ref[0].astype(np.float64))
+        bad = diff > steps * step * (1 + 1e-6)
+        assert not bad.any(), (f"input set {k}: {int(bad.sum())}/{bad.size} outputs differ by more than "
+                               f"{steps} step(s), max abs diff {float(np.max(diff))}")
 
 
 def _refusal(model: onnx.ModelProto, tmp_path: Path) -> str:
@@ -278,3 +386,28 @@ def test_float_op_between_qdq_pairs_is_refused(tmp_path):
     with pytest.raises(HhbcError) as err:
         compile_model(path, get_target("host"), tmp_path / "out")
     assert "the_sqrt" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_flattened_map_not_read_by_a_gemm_is_refused(tmp_path):
+    """The NHWC map flattened in NCHW order is only supported into a Gemm/MatMul (its weight rows
+    absorb the order); as a graph output it would need an int8 transpose."""
+    g = _Graph()
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    w, ws = g.weight((4, 3, 3, 3), True)
+    g.nodes.append(helper.make_node("Conv", [x, w, g.bias(4, ws)], ["c"], name="conv", pads=[1, 1, 1, 1]))
+    g.nodes.append(helper.make_node("Flatten", [g.qdq("c", 0.1, 1)], ["f"], name="the_flatten", axis=1))
+    path = _save(g.model({"x": [1, 3, 5, 5]}, g.qdq("f", 0.1, 1), [1, 100]), tmp_path)
+    with pytest.raises(HhbcError) as err:
+        compile_model(path, get_target("host"), tmp_path / "out")
+    assert "'the_flatten'" in str(err.value) and "flattened" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_max_pool_ceil_mode_is_refused(tmp_path):
+    g = _Graph()
+    x = g.qdq("x", IN_SCALE, IN_ZP)
+    g.nodes.append(helper.make_node("MaxPool", [x], ["y"], name="the_pool", kernel_shape=[2, 2], strides=[2, 2],
+                                    ceil_mode=1))
+    path = _save(g.model({"x": [1, 2, 5, 5]}, g.qdq("y", IN_SCALE, IN_ZP), [1, 2, 3, 3]), tmp_path)
+    with pytest.raises(HhbcError) as err:
+        compile_model(path, get_target("host"), tmp_path / "out")
+    assert "'the_pool'" in str(err.value) and "ceil_mode" in str(err.value) and "\n" not in str(err.value)

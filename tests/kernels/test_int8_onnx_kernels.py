@@ -426,3 +426,37 @@ def test_onnx_flavour_riscv64_qemu(tmp_path, target):
         for case in all_cases()[kernel]:
             drv.case(case)
     drv.run(target)
+
+
+# =====================================================================================
+# the Sigmoid / Tanh tables (lut_i8 only looks them up: the table is what must be exact)
+# =====================================================================================
+
+def _lut_reference(op: str, xs: float, xz: int, ys: float, yz: int) -> np.ndarray:
+    """onnxruntime on every int8 input: Sigmoid fused into QLinearSigmoid (checked), Tanh in float."""
+    xq = np.arange(-128, 128).astype(np.int8).reshape(1, 256)
+    g = _Graph()
+    g.nodes.append(helper.make_node(op, [g.dq("x", F32(xs), np.int8(xz))], ["f"]))
+    g.q("f", ys, yz)
+    return g.run({"x": xq}, "QLinearSigmoid" if op == "Sigmoid" else None).reshape(-1)
+
+
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh"])
+def test_onnx_lut_tables_match_onnxruntime(op):
+    """fixedpoint.onnx_lut_table against onnxruntime over all 256 inputs, for the output
+    quantizations quantizers give these ops and for random ones, input scales from a narrow to
+    a saturating range. Sigmoid exact (QLinearSigmoid's table); Tanh onnxruntime runs in float:
+    within one step (see tests/frontends/test_onnx_qdq.py, STEP_BOUND), measured exact here."""
+    rng = np.random.default_rng(11)
+    natural = (1 / 256, -128) if op == "Sigmoid" else (1 / 128, 0)
+    scales = [(float(rng.uniform(0.005, 0.2)), int(rng.integers(-60, 60)),
+               *(natural if k % 2 == 0 else (float(rng.uniform(0.002, 0.02)), int(rng.integers(-128, 20)))))
+              for k in range(60)]
+    if op == "Sigmoid":   # ties: sigmoid(0) = 0.5 is 2.5 / 8.5 output steps (to even, not away from 0)
+        scales += [(0.1, 0, 0.2, 0), (0.07, 5, 1 / 17, -100)]
+    for xs, xz, ys, yz in scales:
+        ref = _lut_reference(op, xs, xz, ys, yz).astype(np.int32)
+        table = fp.onnx_lut_table(op.lower(), xs, xz, ys, yz)
+        got = table[np.arange(-128, 128) & 0xFF].astype(np.int32)
+        diff = np.abs(got - ref)
+        assert diff.max() <= (0 if op == "Sigmoid" else 1), (op, xs, xz, ys, yz, np.flatnonzero(diff))
