@@ -160,6 +160,7 @@ class _Walk:
         self.original = bound_values(func)
         self.layer = ""
         self.params = set(func.params)
+        self.relayouts: dict[tuple[relax.Expr, tuple[int, ...]], relax.Expr] = {}
 
     # -- emitting --------------------------------------------------------------------
     def emit(self, expr: relax.Expr, layer: str | None = None) -> relax.Expr:
@@ -172,6 +173,13 @@ class _Walk:
         return self.emitted.get(expr) if isinstance(expr, relax.Var) else None
 
     def permute(self, expr: relax.Expr, axes: list[int]) -> relax.Expr:
+        """permute_dims(expr), once per tensor and layout however many uses ask for it."""
+        key = (expr, tuple(axes))
+        if key not in self.relayouts:
+            self.relayouts[key] = self.emit_permute(expr, axes)
+        return self.relayouts[key]
+
+    def emit_permute(self, expr: relax.Expr, axes: list[int]) -> relax.Expr:
         """permute_dims(expr), merged with a permute that produced expr (pairs cancel), and
         pushed before a quantize of a graph input (the transposes at the graph's edges)."""
         value = self.value(expr)

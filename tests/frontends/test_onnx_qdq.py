@@ -216,6 +216,21 @@ def _concat_conv_case() -> onnx.ModelProto:
     return g.model({"x0": [1, 3, 5, 5], "x1": [1, 3, 5, 5]}, g.qdq("y", 0.1, 1), [1, 8, 5, 5])
 
 
+def _shared_input_case() -> onnx.ModelProto:
+    """One quantized float input read by two convs: its layout change and quantize are
+    emitted once, not once per reader."""
+    g = _Graph(9)
+    xq = g.qdq("x", IN_SCALE, IN_ZP)
+    outs = []
+    for i, quant in enumerate([(0.1, 1), (0.07, -4)]):
+        w, ws = g.weight((4, 3, 3, 3), True)
+        g.nodes.append(helper.make_node("Conv", [xq, w, g.bias(4, ws)], [f"c{i}"], name=f"conv{i}",
+                                        pads=[1, 1, 1, 1]))
+        outs.append(g.qdq(f"c{i}", *quant))
+    g.nodes.append(helper.make_node("Concat", outs, ["y"], name="concat", axis=1))
+    return g.model({"x": [1, 3, 5, 5]}, g.qdq("y", 0.1, 1), [1, 8, 5, 5])
+
+
 def _lut_case(op: str, after_conv: bool) -> onnx.ModelProto:
     """Sigmoid / Tanh between Q/DQ pairs: a 256-entry int8 table. onnxruntime fuses Sigmoid into
     QLinearSigmoid (a table built from MLAS's float32 logistic); Tanh it runs in float (MLAS's tanh)
@@ -234,6 +249,7 @@ def _lut_case(op: str, after_conv: bool) -> onnx.ModelProto:
 
 
 CASES = {
+    "shared-input-two-convs": _shared_input_case,
     "conv-per-channel": lambda: _conv_case(True),
     "conv-per-tensor-s2": lambda: _conv_case(False, stride=2),
     "conv-relu": lambda: _conv_case(True, relu=True),   # onnxruntime: float FusedConv (see below)
@@ -329,6 +345,13 @@ def test_qdq_graph_matches_onnxruntime_exactly(case, target, tmp_path):
         bad = diff > steps * step * (1 + 1e-6)
         assert not bad.any(), (f"input set {k}: {int(bad.sum())}/{bad.size} outputs differ by more than "
                                f"{steps} step(s), max abs diff {float(np.max(diff))}")
+
+
+def test_shared_input_is_converted_once(tmp_path):
+    compiled = compile_model(_save(_shared_input_case(), tmp_path), get_target("host"), tmp_path / "out")
+    ops = [n.op for n in compiled.graph.nodes]
+    assert ops.count("quantize_i8") == 1 and ops.count("conv2d_i8") == 2, ops
+    assert ops.count("transpose") == 2, ops   # NCHW -> NHWC at the input, back at the output
 
 
 def _refusal(model: onnx.ModelProto, tmp_path: Path) -> str:
