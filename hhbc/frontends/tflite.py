@@ -61,9 +61,9 @@ def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> Importe
     if int8:
         _check_int8(graph, path)
     else:
+        graph.hybrid = hybrid_weights(graph)
         _check_float(graph, path)
         _check_supported(graph, path)
-        graph.hybrid = hybrid_weights(graph)
     inputs, output_names = _select_io(graph, path, options, int8)
     mod = _import_relax(graph, inputs, output_names, path)
     outputs = _output_infos(mod, output_names, graph if int8 else None)
@@ -196,8 +196,7 @@ def _first_line(err: BaseException) -> str:
 # ---------------------------------------------------------------- checks
 def _check_float(graph: _Graph, path: Path) -> None:
     """Refuse what this version would compile wrongly: quantized activations, float16 or sparse
-    tensors the rewrite left (tflite_rewrite.py). Int8 weights of hybrid ops are fine."""
-    hybrid = hybrid_weights(graph)
+    tensors the rewrite left (tflite_rewrite.py). Int8 weights of hybrid ops (graph.hybrid) are fine."""
     for op in graph.ops:
         if op.code in ("QUANTIZE", "DEQUANTIZE"):
             src = graph.tensors[op.inputs[0]] if op.inputs else None
@@ -207,7 +206,7 @@ def _check_float(graph: _Graph, path: Path) -> None:
             raise HhbcError(f"{path}: this mix of float and quantized TFLite ops is not supported "
                             f"({graph.op_label(op)})")
         for idx in op.inputs + op.outputs:
-            if idx < 0 or idx in hybrid:
+            if idx < 0 or idx in graph.hybrid:
                 continue
             t = graph.tensors[idx]
             if t.quantized or t.dtype in _QUANT_TYPES:
