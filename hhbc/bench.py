@@ -28,6 +28,7 @@ class LayerCounts:
     kernel: str
     macs: int
     counts: dict[str, int]
+    vector: bool = False          # ran in a vector kernel
 
 
 @dataclass
@@ -42,14 +43,27 @@ class BenchResult:
     weight_bytes: int
     code_bytes: int
     totals: dict[str, int] = field(default_factory=dict)
+    vector_mac_share: float = 0.0
+    scheme: str = "float32"
 
     @property
     def instructions(self) -> int:
         return self.totals["total"]
 
+    @property
+    def lmul_weighted(self) -> int:
+        """Total with each vector instruction counted LMUL times: a result cannot come from a
+        large LMUL alone."""
+        return lmul_weighted(self.totals)
+
     def vector_lower_bound(self, sew_bits: int = 32) -> int | None:
         """MACs / (VLEN/SEW): one LMUL-1 vector MAC per VLEN/SEW multiply-accumulates."""
         return None if not self.vlen else -(-self.macs // (self.vlen // sew_bits))
+
+
+def lmul_weighted(counts: dict[str, int]) -> int:
+    """Scalar and vsetvl instructions once, vector arithmetic and load/store LMUL times."""
+    return counts["scalar"] + counts["vsetvl"] + counts["vec_lmul_weighted"]
 
 
 def code_bytes(elf: Path, prefix: str) -> int:
@@ -96,30 +110,34 @@ def _result(compiled: Compiled, regions: dict[int, dict[str, int]], code: int, t
     m = compiled.manifest
     empty = {k: 0 for k in COUNTERS}
     layers = [LayerCounts(l["index"], l["name"], l["op"], l["kernel"], l["macs"],
-                          regions.get(l["index"] + 1, dict(empty))) for l in m["layers"]]
+                          regions.get(l["index"] + 1, dict(empty)), l["vector"]) for l in m["layers"]]
     totals = {k: sum(layer.counts[k] for layer in layers) for k in COUNTERS}
     return BenchResult(str(compiled.model.source.name), target.name, m["vlen"], m["macs"], layers,
-                       m["arena_bytes"], m["arena_lower_bound"], m["weight_bytes"], code, totals)
+                       m["arena_bytes"], m["arena_lower_bound"], m["weight_bytes"], code, totals,
+                       m["vector_mac_share"], m.get("scheme", "float32"))
 
 
 def format_report(r: BenchResult) -> str:
     """The table `hhbc bench` prints."""
-    lines = [f"{r.model} on {r.target}" + (f" (VLEN {r.vlen})" if r.vlen else ""),
-             f"{'#':>3}  {'layer':36} {'op':17} {'MACs':>10} {'instructions':>13} {'insn/MAC':>9} "
-             f"{'vector':>7}"]
+    lines = [f"{r.model} on {r.target}" + (f" (VLEN {r.vlen})" if r.vlen else "") + f", {r.scheme}",
+             f"{'#':>3}  {'layer':32} {'kernel':32} {'MACs':>9} {'instructions':>12} {'insn/MAC':>8} "
+             f"{'vector':>7} {'LMUL-wtd':>9}"]
     for layer in r.layers:
         c = layer.counts
         vec = c["vec_arith"] + c["vec_mem"] + c["vsetvl"]
-        per_mac = f"{c['total'] / layer.macs:9.2f}" if layer.macs else f"{'-':>9}"
-        name = layer.name if len(layer.name) <= 36 else layer.name[:33] + "..."
-        lines.append(f"{layer.index:>3}  {name:36} {layer.op:17} {layer.macs:>10} {c['total']:>13} {per_mac} "
-                     f"{100.0 * vec / max(c['total'], 1):6.1f}%")
+        per_mac = f"{c['total'] / layer.macs:8.2f}" if layer.macs else f"{'-':>8}"
+        name = layer.name if len(layer.name) <= 32 else layer.name[:29] + "..."
+        kernel = layer.kernel if len(layer.kernel) <= 32 else layer.kernel[:29] + "..."
+        lines.append(f"{layer.index:>3}  {name:32} {kernel:32} {layer.macs:>9} {c['total']:>12} {per_mac} "
+                     f"{100.0 * vec / max(c['total'], 1):6.1f}% {lmul_weighted(c):>9}")
     t = r.totals
     lines.append(f"total: {t['total']} instructions per inference ({t['scalar']} scalar, {t['vec_arith']} vector "
-                 f"arithmetic, {t['vec_mem']} vector load/store, {t['vsetvl']} vsetvl; "
-                 f"LMUL-weighted vector {t['vec_lmul_weighted']})")
-    bound = r.vector_lower_bound()
-    lines.append(f"MACs: {r.macs}" + (f"; fp32 vector lower bound {bound} instructions" if bound else ""))
+                 f"arithmetic, {t['vec_mem']} vector load/store, {t['vsetvl']} vsetvl); "
+                 f"LMUL-weighted {r.lmul_weighted}")
+    bound = r.vector_lower_bound(16 if r.scheme == "float16" else 32)
+    lines.append(f"MACs: {r.macs}, {100 * r.vector_mac_share:.1f}% in vector kernels"
+                 + (f"; {'fp16' if r.scheme == 'float16' else 'fp32'} vector lower bound {bound} instructions"
+                    if bound else ""))
     lines.append(f"RAM: arena {r.arena_bytes} B (liveness lower bound {r.arena_lower_bound} B); "
                  f"flash: weights {r.weight_bytes} B + code {r.code_bytes} B")
     return "\n".join(lines)

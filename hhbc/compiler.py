@@ -48,6 +48,15 @@ def check_out_dir(out_dir: Path) -> None:
         raise HhbcError(f"-o {out_dir}: {parent} is not a directory")
 
 
+def print_kernels(manifest: dict) -> None:
+    """The kernel each layer got (-v): a user sees what fell back to the reference code."""
+    print(f"hhbc: [kernels] {'#':>3}  {'layer':36} {'kernel':34} {'MACs':>10}", file=sys.stderr)
+    for layer in manifest["layers"]:
+        name = layer["name"] if len(layer["name"]) <= 36 else layer["name"][:33] + "..."
+        print(f"hhbc: [kernels] {layer['index']:>3}  {name:36} {layer['kernel']:34} {layer['macs']:>10}",
+              file=sys.stderr)
+
+
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
                   options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
@@ -71,6 +80,9 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     plan = plan_memory(graph)
     progress(f"writing {out_dir}/")
     manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command)
-    progress(f"{len(graph.nodes)} layers, {graph.macs} MACs, arena {plan.arena_bytes} B "
+    if verbose:
+        print_kernels(manifest)
+    progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "
+             f"({100 * manifest['vector_mac_share']:.1f}% in vector kernels), arena {plan.arena_bytes} B "
              f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B")
     return Compiled(model, graph, manifest, out_dir)

@@ -15,7 +15,9 @@ import numpy as np
 import hhbc
 from hhbc.codegen.cnames import NameTable, c_comment, c_ident, c_string
 from hhbc.codegen.cvalues import C_TYPES, c_array_body, c_float, c_ints, render_act
-from hhbc.codegen.kernels import COMMON_HEADERS, PARAM_FIELDS, KernelImpl, select_kernel
+from hhbc.codegen.kernel_impl import KernelImpl
+from hhbc.codegen.kernels import COMMON_HEADERS, assign_kernels, vector_mac_share
+from hhbc.codegen.params import PARAM_FIELDS
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
 from hhbc.lower.graph import KernelGraph, Node, Tensor
@@ -127,8 +129,7 @@ class _Emitter:
         return "{\n" + _wrap(parts) + "\n}"
 
     def layer(self, index: int, node: Node) -> CLayer:
-        impl = select_kernel(node, self.target)
-        node.impl = impl
+        impl = node.impl
         packed = impl.pack(node) if impl.pack else {k: t.data for k, t in node.consts.items()}
         ins = [self.tensor_ref(t) for t in node.inputs]
         out = self.tensor_ref(node.output)
@@ -172,6 +173,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
     prefix = c_ident(prefix, 24)
     emitter = _Emitter(graph, plan, target, prefix)
     emitter.name_tensors()
+    assign_kernels(graph, target)
     layers = [emitter.layer(i, n) for i, n in enumerate(graph.nodes)]
     sources = sorted({s for n in graph.nodes for s in n.impl.sources})
     headers = sorted({h for n in graph.nodes for h in n.impl.headers})
@@ -217,8 +219,10 @@ def _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command) -
         "outputs": [_io_manifest(t) for t in graph.outputs],
         "arena_bytes": plan.arena_bytes, "arena_lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "macs": graph.macs,
+        "vector_mac_share": round(vector_mac_share(graph), 6),
         "layers": [{"index": i, "name": n.layer, "op": n.op, "kernel": n.impl.function,
-                    "variant": n.impl.variant, "output_shape": list(n.output.shape), "macs": n.macs}
+                    "variant": n.impl.variant, "vector": n.impl.vector, "dtype": n.output.dtype,
+                    "output_shape": list(n.output.shape), "macs": n.macs}
                    for i, n in enumerate(graph.nodes)],
     }
 

@@ -50,8 +50,10 @@ typedef struct hhbc_act {
 
 /* ---- conv2d, NHWC --------------------------------------------------------------- */
 typedef struct hhbc_conv2d_params {
-    const float *weight;   /* ref layout: [out_c][kernel_h][kernel_w][in_c / groups] */
-    const float *bias;     /* [out_c], or NULL */
+    const void *weight;    /* float, or _Float16 for the _f16 kernels; ref layout:
+                              [out_c][kernel_h][kernel_w][in_c / groups]; vector
+                              variants document their packed layout */
+    const float *bias;     /* [out_c], or NULL; float32 for every dtype */
     int32_t kernel_h, kernel_w;
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
@@ -70,8 +72,8 @@ void hhbc_depthwise_conv2d_f32(const hhbc_tensor *in, const hhbc_tensor *out,
 
 /* ---- dense: out[m][n] = act(sum_k in[m][k] * weight[n][k] + bias[n]) ------------ */
 typedef struct hhbc_dense_params {
-    const float *weight;   /* ref layout: [N][K] */
-    const float *bias;     /* [N], or NULL */
+    const void *weight;    /* float or _Float16; ref layout: [N][K] */
+    const float *bias;     /* [N], or NULL; float32 for every dtype */
     int32_t m, n, k;       /* in is [M][K] (leading dims flattened), out is [M][N] */
     hhbc_act act;
 } hhbc_dense_params;

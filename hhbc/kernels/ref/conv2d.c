@@ -27,7 +27,7 @@ void hhbc_conv2d_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_c
                 float *dst_px = dst + (((size_t)n * oh_n + oh) * ow_n + ow) * oc_n;
                 for (int32_t oc = 0; oc < oc_n; oc++) {
                     const int32_t g = oc / ocg;
-                    const float *w_oc = p->weight + (size_t)oc * kh_n * kw_n * icg;
+                    const float *w_oc = (const float *)p->weight + (size_t)oc * kh_n * kw_n * icg;
                     float acc = p->bias ? p->bias[oc] : 0.0f;
                     for (int32_t kh = 0; kh < kh_n; kh++) {
                         const int32_t ih = ih0 + kh * p->dilation_h;

@@ -13,7 +13,7 @@ void hhbc_dense_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_de
         const float *x = src + (size_t)m * k_n;
         float *y = dst + (size_t)m * n_n;
         for (int32_t n = 0; n < n_n; n++) {
-            const float *w = p->weight + (size_t)n * k_n;
+            const float *w = (const float *)p->weight + (size_t)n * k_n;
             float acc = p->bias ? p->bias[n] : 0.0f;
             for (int32_t k = 0; k < k_n; k++) acc += x[k] * w[k];
             y[n] = hhbc_act_apply(acc, &p->act);

@@ -33,7 +33,7 @@ void hhbc_depthwise_conv2d_f32(const hhbc_tensor *in, const hhbc_tensor *out,
                         const int32_t iw = iw0 + kw * p->dilation_w;
                         if (iw < 0 || iw >= iw_n) continue;
                         const float *x = src_n + ((size_t)ih * iw_n + iw) * c_n;
-                        const float *w = p->weight + ((size_t)kh * kw_n + kw) * oc_n;
+                        const float *w = (const float *)p->weight + ((size_t)kh * kw_n + kw) * oc_n;
                         if (mult == 1) {
                             for (int32_t c = 0; c < c_n; c++) acc[c] += x[c] * w[c];
                         } else {
