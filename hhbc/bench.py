@@ -82,7 +82,7 @@ def code_bytes(elf: Path, prefix: str) -> int:
 def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
           inputs: Sequence[np.ndarray] | None = None, options: ImportOptions = ImportOptions(),
           prefix: str = "model", out_dir: str | Path | None = None,
-          progress: Progress | None = None) -> BenchResult:
+          progress: Progress | None = None, scheme: str = "float32") -> BenchResult:
     """Compile with layer markers, run once under the counting plugin, attribute counts."""
     progress = progress or Progress(False)
     if target.is_host:
@@ -90,7 +90,7 @@ def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
     with tempfile.TemporaryDirectory(prefix="hhbc-bench-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
-                                 progress=progress)
+                                 progress=progress, scheme=scheme)
         progress(f"building for {target.name} with layer markers")
         elf = build(project, target, extra_cflags=PROFILE_FLAG)
         arrays = list(inputs) if inputs is not None else default_inputs(compiled.model.inputs)

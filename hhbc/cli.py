@@ -34,6 +34,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-on", "--output-name", dest="output_names",
                    help="output tensor names, ';'-separated (HHB -on)")
     p.add_argument("--weights", help="Caffe: the .caffemodel (default: beside the .prototxt)")
+    p.add_argument("-qs", "--quantization-scheme", dest="scheme", default="float32",
+                   help="float32 (default for float models) or float16: IEEE half activations and weights, "
+                        "float32 accumulation (HHB -qs)")
     p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the graph after each optimization")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -125,7 +128,7 @@ def _compile(args, argv, out_dir: Path):
     progress = Progress(not args.quiet)
     compiled = compile_model(
         args.model, target, out_dir, options=_import_options(args), prefix=args.name, vlen=args.vlen,
-        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress)
+        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress, scheme=args.scheme)
     return target, compiled, progress
 
 
@@ -161,7 +164,8 @@ def _cmd_run(args, argv) -> int:
     inputs = _load_inputs(args.input)
     result = run_and_compare(
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
-        options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet))
+        options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
+        command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme)
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)
@@ -186,7 +190,7 @@ def _cmd_bench(args) -> int:
 
     result = bench(args.model, get_target(args.target), vlen=args.vlen, inputs=_load_inputs(args.input),
                    options=_import_options(args), prefix=args.name, out_dir=args.output,
-                   progress=Progress(not args.quiet))
+                   progress=Progress(not args.quiet), scheme=args.scheme)
     print(format_report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")

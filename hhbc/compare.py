@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FLOAT_TOLERANCE = 1e-4   # max abs error <= tol * max(1, max|reference|)
+FLOAT16_TOLERANCE = 1e-2  # a float16 build: max abs error <= tol * max|reference|
 QUANT_STEPS = 1          # a quantized output: max abs error <= this many quantization steps
 
 
@@ -30,6 +31,7 @@ class Comparison:
     ref_max: float
     limit: float
     step: QuantStep | None = None
+    note: str = ""          # how the limit was set, when not the plain float tolerance
 
     @property
     def ok(self) -> bool:
@@ -42,12 +44,13 @@ class Comparison:
             return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e} = "
                     f"{self.max_abs / self.step.scale:.2f} quantization steps of {self.step.scale:.4g} "
                     f"(limit {n} step{'' if n == 1 else 's'}) {verdict}")
+        note = f", {self.note}" if self.note else ""
         return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e}, "
-                f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}) {verdict}")
+                f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}{note}) {verdict}")
 
 
 def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE,
-            step: QuantStep | None = None) -> Comparison:
+            step: QuantStep | None = None, scheme: str = "float32") -> Comparison:
     """Float outputs within tol relative to the reference's magnitude; integer (quantized)
     outputs must be equal, element for element (limit 0); a float output of a quantized
     model (step given) within step.steps quantization steps, plus the float tolerance for
@@ -62,7 +65,10 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLE
     if not np.all(np.isfinite(got)):
         max_abs = float("inf")
     limit = 0.0 if exact else tol * max(1.0, ref_max)
+    note = ""
+    if scheme == "float16" and not exact:
+        limit, note = FLOAT16_TOLERANCE * ref_max, f"float16 build: {FLOAT16_TOLERANCE:g} of max|ref|"
     if step is not None and not exact:
         limit += step.steps * step.scale
     return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max, limit,
-                      step if not exact else None)
+                      step if not exact else None, note)

@@ -14,7 +14,8 @@ from hhbc.lower.from_relax import lower
 from hhbc.lower.graph import KernelGraph
 from hhbc.lower.memory import plan_memory
 from hhbc.optimize import optimize
-from hhbc.targets import Target, check_vlen
+from hhbc.quantize.float16 import check_scheme, to_float16
+from hhbc.targets import Target, check_scheme_on, check_vlen
 
 
 @dataclass
@@ -60,12 +61,14 @@ def print_kernels(manifest: dict) -> None:
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
                   options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
-                  progress: Progress | None = None) -> Compiled:
-    """Compile a model file into a firmware C project in out_dir."""
+                  progress: Progress | None = None, scheme: str = "float32") -> Compiled:
+    """Compile a model file into a firmware C project in out_dir. `scheme` is HHB's -qs:
+    float32 (the default for float models) or float16."""
     progress = progress or Progress(False)
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
     vlen = check_vlen(target, vlen)
+    check_scheme_on(target, check_scheme(scheme))
     model_path = Path(model_path)
     fmt = detect_format(model_path)
     progress(f"importing {model_path.name} ({fmt})")
@@ -77,9 +80,12 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     mod = optimize(model.mod, verbose=verbose)
     progress("lowering to kernels and planning memory")
     graph = lower(model, mod)
+    if scheme == "float16":
+        graph = to_float16(graph)
     plan = plan_memory(graph)
     progress(f"writing {out_dir}/")
-    manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command)
+    manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command,
+                        scheme=scheme)
     if verbose:
         print_kernels(manifest)
     progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "

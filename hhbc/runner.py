@@ -41,13 +41,13 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
                     out_dir: str | Path | None = None, vlen: int | None = None, cc: str | None = None,
                     options: ImportOptions = ImportOptions(), prefix: str = "model", seed: int = 0,
                     verbose: bool = False, command: str = "",
-                    progress: Progress | None = None) -> RunResult:
+                    progress: Progress | None = None, scheme: str = "float32") -> RunResult:
     """Compile and build the model for `target`, run it, and compare with the framework."""
     progress = progress or Progress(False)
     with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
-                                 verbose=verbose, command=command, progress=progress)
+                                 verbose=verbose, command=command, progress=progress, scheme=scheme)
         model = compiled.model
         if inputs is not None and len(inputs) != len(model.inputs):
             raise HhbcError(f"{len(inputs)} input array(s) given for a model with {len(model.inputs)} input(s)")
@@ -63,7 +63,8 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
     progress(f"running the reference ({model.format})")
     refs = model.reference(arrays)
     steps = model.output_steps or [None] * len(model.outputs)
-    comparisons = [compare(info.name, g, r, step=st) for info, g, r, st in zip(model.outputs, got, refs, steps)]
+    comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
+                   for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
 
 

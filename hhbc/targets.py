@@ -20,6 +20,7 @@ class Target:
     qemu_cpu: str | None            # None: runs natively
     default_scheme: str
     kernel_variants: tuple[str, ...] = ("ref",)   # preferred first; "ref" always last
+    float16: bool = False           # runs the float16 scheme (vector f16, or _Float16 on the host)
     vlen_choices: tuple[int, ...] = field(default_factory=tuple)
 
     @property
@@ -48,6 +49,7 @@ TARGETS: dict[str, Target] = {
             qemu_cpu="c906fdv",
             default_scheme="float16",
             kernel_variants=("c906", "ref"),
+            float16=True,
         ),
         Target(
             name="c908",
@@ -59,6 +61,7 @@ TARGETS: dict[str, Target] = {
             qemu_cpu="c908v",
             default_scheme="int8",
             kernel_variants=("rvv", "ref"),
+            float16=True,
         ),
         Target(
             name="rvv",
@@ -70,6 +73,7 @@ TARGETS: dict[str, Target] = {
             qemu_cpu="rv64,x-v=true,vlen={vlen}",
             default_scheme="float32",
             kernel_variants=("rvv", "ref"),
+            float16=True,
             vlen_choices=(128, 256, 512),
         ),
         Target(
@@ -91,6 +95,7 @@ TARGETS: dict[str, Target] = {
             default_vlen=None,
             qemu_cpu=None,
             default_scheme="float32",
+            float16=True,   # the _Float16 reference kernels, for fast tests
         ),
     )
 }
@@ -103,6 +108,14 @@ def get_target(name: str) -> Target:
         raise HhbcError(
             f"unknown target '{name}' (choose from: {', '.join(TARGETS)})"
         ) from None
+
+
+def check_scheme_on(target: Target, scheme: str) -> None:
+    """A scheme the target cannot run is a one-line error naming the ones that can."""
+    if scheme == "float16" and not target.float16:
+        able = ", ".join(t.name for t in TARGETS.values() if t.float16)
+        raise HhbcError(f"-qs float16: target '{target.name}' has no vector float16 unit "
+                        f"(float16 runs on: {able})")
 
 
 def check_vlen(target: Target, vlen: int | None) -> int | None:

@@ -168,7 +168,7 @@ def _wrap(fields: list[str], indent: str = "    ", width: int = 100) -> str:
 
 def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target: Target,
              out_dir: Path, prefix: str = "model", vlen: int | None = None,
-             command: str = "") -> dict[str, Any]:
+             command: str = "", scheme: str = "float32") -> dict[str, Any]:
     """Write the project into out_dir; return the manifest."""
     prefix = c_ident(prefix, 24)
     emitter = _Emitter(graph, plan, target, prefix)
@@ -179,6 +179,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
     headers = sorted({h for n in graph.nodes for h in n.impl.headers})
     weight_bytes = sum(int(d.nbytes) for _, d in emitter.weights)
     manifest = _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command)
+    manifest["scheme"] = scheme
 
     context = {
         "prefix": prefix, "PREFIX": prefix.upper(), "target": target, "version": hhbc.__version__,
@@ -191,7 +192,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "kernel_sources": [Path(s).name for s in sources], "python": sys.executable,
         "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
         "kernel_headers": [Path(h).name for h in headers],
-        "macs": graph.macs, "command": c_comment(command, 400),
+        "macs": graph.macs, "command": c_comment(command, 400), "scheme": scheme,
     }
     _write_project(out_dir, context, [*headers, *sources], manifest)
     return manifest

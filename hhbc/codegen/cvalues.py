@@ -24,7 +24,7 @@ def c_float(value: float) -> str:
 def c_array_body(array: np.ndarray, per_line: int = 8) -> str:
     """Comma-separated values of a const array, `per_line` a line."""
     flat = array.reshape(-1)
-    if flat.dtype == np.float32:
+    if flat.dtype in (np.float32, np.float16):   # a half's value is exact as a float literal
         items = [c_float(v) for v in flat.tolist()]
     elif flat.dtype == np.float64:
         items = [repr(float(v)) for v in flat.tolist()]   # shortest round-trip double literal
