@@ -18,11 +18,13 @@ from hhbc.compiler import compile_model
 from hhbc.emulate import run_model
 from hhbc.frontends import ImportOptions
 from hhbc.runner import run_and_compare
+from conftest import MODEL_TARGETS, spec_target
+
 from hhbc.targets import get_target
 
 pytest.importorskip("cv2", reason="the Caffe reference is OpenCV: pip install 'hhbc[test]'")
 
-TARGETS = ["c908", "c906", "host"]
+TARGETS = MODEL_TARGETS
 MTCNN = {   # prototxt (the .caffemodel of the same name sits beside it), input size, outputs
     "det1": ("caffe/mtcnn/det1.prototxt", 12, ["conv4-2", "prob1"]),
     "det2": ("caffe/mtcnn/det2.prototxt", 24, ["conv5-2", "prob1"]),
@@ -53,10 +55,10 @@ def _face(models: Path, size: int) -> np.ndarray:
 @pytest.mark.parametrize("target", TARGETS)
 def test_lenet_classifies_the_four_digits(models_dir, target, tmp_path):
     """lenet.prototxt finds lenet_iter_10000.caffemodel beside it (the only .caffemodel there)."""
-    tgt = get_target(target)
+    tgt, vlen = spec_target(target)
     # The logits too: the softmax output saturates and would hide small errors.
     compiled = compile_model(models_dir / "caffe/lenet/lenet.prototxt", tgt, tmp_path / "lenet",
-                             options=ImportOptions(output_names=("ip2", "prob")))
+                             options=ImportOptions(output_names=("ip2", "prob")), vlen=vlen)
     assert [i.shape for i in compiled.model.inputs] == [(1, 1, 28, 28)]   # declared batch 64 -> 1
     elf = build(tmp_path / "lenet", tgt)
     for digit in (0, 3, 5, 7):
@@ -75,7 +77,8 @@ def test_lenet_classifies_the_four_digits(models_dir, target, tmp_path):
 @pytest.mark.parametrize("name", list(MTCNN))
 def test_mtcnn_matches_opencv(models_dir, name, target, tmp_path):
     prototxt, size, outputs = MTCNN[name]
-    result = run_and_compare(models_dir / prototxt, get_target(target), inputs=[_face(models_dir, size)],
+    tgt, vlen = spec_target(target)
+    result = run_and_compare(models_dir / prototxt, tgt, vlen=vlen, inputs=[_face(models_dir, size)],
                              out_dir=tmp_path / "out")
     assert [o.name for o in result.compiled.model.outputs] == outputs
     for c in result.comparisons:

@@ -20,9 +20,11 @@ tf1 = tf.compat.v1
 from hhbc.errors import HhbcError  # noqa: E402
 from hhbc.frontends import ImportOptions, load_model  # noqa: E402
 from hhbc.runner import run_and_compare  # noqa: E402
+from conftest import MODEL_TARGETS, spec_target
+
 from hhbc.targets import get_target  # noqa: E402
 
-TARGETS = ["c908", "c906", "host"]
+TARGETS = MODEL_TARGETS
 ARM = "tf/frozen/arm_ml_kws"
 SAVED = "tf/mlperf_tiny_kws_savedmodel"
 WAV = "testdata/mlperf_tiny/marvin_617de221_0.wav"
@@ -57,7 +59,8 @@ def _report(label: str, result) -> None:
 def test_arm_kws_matches_tensorflow(models_dir, name, target, tmp_path):
     options = _options(name)
     x = _mfcc_scale_input(options.input_shapes[0])
-    result = run_and_compare(models_dir / ARM_MODELS[name][0], get_target(target), inputs=[x],
+    tgt, vlen = spec_target(target)
+    result = run_and_compare(models_dir / ARM_MODELS[name][0], tgt, vlen=vlen, inputs=[x],
                              options=options, out_dir=tmp_path / "out")
     _report(f"{name} {target}", result)
     assert result.compiled.manifest["arena_bytes"] >= result.compiled.manifest["arena_lower_bound"] > 0
@@ -100,7 +103,8 @@ def _kws_sample(models: Path) -> np.ndarray:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_mlperf_kws_saved_model_matches_tensorflow(models_dir, target, tmp_path):
-    result = run_and_compare(models_dir / SAVED, get_target(target), inputs=[_kws_sample(models_dir)],
+    tgt, vlen = spec_target(target)
+    result = run_and_compare(models_dir / SAVED, tgt, vlen=vlen, inputs=[_kws_sample(models_dir)],
                              out_dir=tmp_path / "out")
     assert [(i.name, i.shape) for i in result.compiled.model.inputs] == [("input_1", (1, 49, 10, 1))]
     assert [o.name for o in result.compiled.model.outputs] == ["dense"]

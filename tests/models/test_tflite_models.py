@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from hhbc.runner import run_and_compare
-from hhbc.targets import get_target
+from conftest import MODEL_TARGETS, spec_target
 
 pytest.importorskip("ai_edge_litert")
 
-TARGETS = ["c908", "c906", "host"]
+TARGETS = MODEL_TARGETS
 
 FLOAT_MODELS = {
     "vww": "tflite/mlperf_tiny/vww_96_float.tflite",
@@ -33,7 +33,8 @@ def _inputs(name: str, models: Path):
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name", list(FLOAT_MODELS))
 def test_float_tflite_model_matches_interpreter(models_dir, name, target, tmp_path):
-    result = run_and_compare(models_dir / FLOAT_MODELS[name], get_target(target),
+    tgt, vlen = spec_target(target)
+    result = run_and_compare(models_dir / FLOAT_MODELS[name], tgt, vlen=vlen,
                              inputs=_inputs(name, models_dir), out_dir=tmp_path / "out")
     for c in result.comparisons:
         print(f"{name} {target}: {c.line()}")
