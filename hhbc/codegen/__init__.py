@@ -189,13 +189,34 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "inputs": [_io_view(t, plan) for t in graph.inputs],
         "outputs": [_io_view(t, plan) for t in graph.outputs],
         "weights": [_weight_view(t, d) for t, d in emitter.weights], "weight_bytes": weight_bytes,
-        "kernel_sources": [Path(s).name for s in sources], "python": sys.executable,
+        "kernel_sources": [project_file(s) for s in sources], "python": sys.executable,
+        "prototypes": sorted({prototype(n.impl) for n in graph.nodes if n.impl.vector}),
         "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
         "kernel_headers": [Path(h).name for h in headers],
         "macs": graph.macs, "command": c_comment(command, 400), "scheme": scheme,
     }
     _write_project(out_dir, context, [*headers, *sources], manifest)
     return manifest
+
+
+def project_file(rel: str) -> str:
+    """A kernel file's name in out/kernels/ (one flat folder): a vector variant's sources carry
+    the variant (`c906_conv2d.c`), so a layer that falls back to `ref/conv2d.c` can sit beside
+    them; headers have unique names and keep them (the sources include them by name)."""
+    path = Path(rel)
+    variant = path.parent.name
+    return path.name if variant == "ref" or path.suffix == ".h" else f"{variant}_{path.name}"
+
+
+_ARGS = {"unary": "const hhbc_tensor *in, const hhbc_tensor *out, const {p} *p",
+         "binary": "const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out, const {p} *p",
+         "list": "const hhbc_tensor *const *in, const hhbc_tensor *out, const {p} *p",
+         "plain": "const hhbc_tensor *in, const hhbc_tensor *out"}
+
+
+def prototype(impl: KernelImpl) -> str:
+    """The C declaration of a kernel, from its table row (same signature as its ref kernel)."""
+    return f"void {impl.function}({_ARGS[impl.signature].format(p=impl.params_type)});"
 
 
 def _io_view(t: Tensor, plan: MemoryPlan) -> dict:
@@ -249,5 +270,5 @@ def _write_project(out_dir: Path, context: dict, sources: list[str], manifest: d
         shutil.rmtree(kernel_dir)
     kernel_dir.mkdir()
     for rel in [*COMMON_HEADERS, *sources]:
-        shutil.copy2(KERNELS_DIR / rel, kernel_dir / Path(rel).name)
+        shutil.copy2(KERNELS_DIR / rel, kernel_dir / project_file(rel))
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -9,6 +9,8 @@ it needs. A new ISA is a folder under kernels/ plus its rows (table_<variant>.py
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hhbc.codegen import table_c906, table_rvv
 from hhbc.codegen.kernel_impl import KernelImpl
 
@@ -48,8 +50,22 @@ REF_F32 = _rows("ref", F32, (), [
     ("lrn",              "hhbc_lrn_f32",              "ref/lrn.c",              "hhbc_lrn_params",           "unary"),
 ])
 
-# ---- float16 reference kernels ----------------------------------------------------------
-REF_F16: list[KernelImpl] = []
+# Every float reference kernel is one type-generic loop nest, ref/<op>_body.h, instantiated
+# for float32 by ref/<op>.c and for float16 by ref/<op>_f16.c; a row lists that body among its headers.
+REF_F32 = [replace(r, headers=(f"{r.sources[0][:-2]}_body.h",)) for r in REF_F32]
+
+# ---- float16 reference kernels (_Float16 activations and conv/dense weights; bias, slopes,
+# resize weights and act params float32; computed in float32, rounded once per output) ---
+F16 = ("float16", "float16")
+REF_F16: list[KernelImpl] = [
+    replace(r, function=f"{r.function[:-len('_f32')]}_f16", sources=(f"{r.sources[0][:-2]}_f16.c",), dtypes=F16)
+    for r in REF_F32
+] + [
+    KernelImpl("cast", "ref", "hhbc_cast_f32_f16", "unary", ("ref/cast.c",), "hhbc_cast_params",
+               dtypes=("float32", "float16")),
+    KernelImpl("cast", "ref", "hhbc_cast_f16_f32", "unary", ("ref/cast.c",), "hhbc_cast_params",
+               dtypes=("float16", "float32")),
+]
 
 # ---- int8 reference kernels (TFLite-exact; ONNX rounding flavour selected by params) -----
 REF_I8 = _rows("ref", I8, I8_HEADERS, [

@@ -39,6 +39,7 @@ PARAM_FIELDS: dict[str, list[tuple[str, str]]] = {
 PARAM_FIELDS["depthwise_conv2d"] = PARAM_FIELDS["conv2d"]
 PARAM_FIELDS["deconv2d"] = PARAM_FIELDS["conv2d"]
 PARAM_FIELDS["strided_slice"] = [("ndim", "int"), ("out_dim", "ints"), ("in_stride", "ints"), ("offset", "int")]
+PARAM_FIELDS["cast"] = [("size", "int")]
 PARAM_FIELDS["lrn"] = [("outer", "int"), ("channels", "int"), ("inner", "int"), ("size", "int"),
                        ("pre_pad", "int"), ("alpha_over_size", "float"), ("k", "float"), ("beta", "float")]
 

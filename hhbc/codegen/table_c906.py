@@ -13,7 +13,55 @@ F16 = ("float16", "float16")
 
 ROWS: list[KernelImpl] = [
     # convolution, dense
+    # 1x1 stride 1 unpadded one group: a GEMM over the pixels, weights [IC][OC]
+    *[KernelImpl("conv2d", "c906", f"hhbc_conv2d_1x1_{t}_c906", "unary", ("c906/conv2d_1x1.c",),
+                 "hhbc_conv2d_params", pack=conv_gkkio,
+                 # the GEMM takes its pixel count from the input: also refuse 1x1 convs whose
+                 # bottom/right padding makes the output larger than the input
+                 supports=lambda n: (is_pointwise(n)
+                                     and tuple(n.output.shape[:-1]) == tuple(n.inputs[0].shape[:-1])),
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    # any kernel size, stride, padding, dilation and groups; weights [G][KH][KW][ICg][OCg]
+    *[KernelImpl("conv2d", "c906", f"hhbc_conv2d_{t}_c906", "unary", ("c906/conv2d.c",),
+                 "hhbc_conv2d_params", supports=lambda n: True, pack=conv_gkkio,
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    # multiplier 1, any kernel, stride, padding, dilation; weights [KH][KW][C] as they are
+    *[KernelImpl("depthwise_conv2d", "c906", f"hhbc_depthwise_conv2d_{t}_c906", "unary",
+                 ("c906/depthwise_conv2d.c",), "hhbc_conv2d_params", supports=is_depthwise_multiplier1,
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    # weights [K][N]
+    *[KernelImpl("dense", "c906", f"hhbc_dense_{t}_c906", "unary", ("c906/dense.c",),
+                 "hhbc_dense_params", pack=dense_kn,
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
 
     # pooling, elementwise, data movement
+    *[KernelImpl(op, "c906", f"hhbc_{op}_{t}_c906", sig, (f"c906/{op}.c",), params, supports=ok,
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))
+      for op, sig, params, ok in (
+          # any kernel, stride, padding, dilation, count_include_pad; global pools too
+          ("pool2d", "unary", "hhbc_pool2d_params", lambda n: True),
+          ("binary", "binary", "hhbc_binary_params", lambda n: n.params["op"] != "pow"),
+          ("unary", "unary", "hhbc_unary_params",
+           lambda n: n.params["op"] in ("act", "tanh", "exp", "sqrt", "rsqrt", "abs", "neg")),
+          ("softmax", "unary", "hhbc_softmax_params", lambda n: not (n.params["log"] and n.params["inner"] > 1)),
+          ("prelu", "unary", "hhbc_prelu_params", lambda n: True),
+          # the reduced axes (extent > 1) form one block: [A][R][C] -> [A][C]
+          ("reduce", "unary", "hhbc_reduce_params",
+           lambda n: "k" not in "".join("r" if s == 0 else "k" for d, s in
+                                        zip(n.params["in_dim"], n.params["out_stride"]) if d > 1).strip("k")),
+          ("pad", "unary", "hhbc_pad_params", lambda n: n.params["mode"] == "constant"),
+          ("concat", "list", "hhbc_concat_params", lambda n: True),
+          ("copy", "plain", None, lambda n: True),
+      )],
+    # float16 scheme: the casts at the model's IO
+    KernelImpl("cast", "c906", "hhbc_cast_f32_f16_c906", "unary", ("c906/cast.c",), "hhbc_cast_params",
+               headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h"), dtypes=("float32", "float16")),
+    KernelImpl("cast", "c906", "hhbc_cast_f16_f32_c906", "unary", ("c906/cast.c",), "hhbc_cast_params",
+               headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h"), dtypes=("float16", "float32")),
 
 ]

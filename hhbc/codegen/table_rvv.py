@@ -6,14 +6,57 @@ Rows within a variant are tried in order: special cases (1x1, 3x3) before genera
 from __future__ import annotations
 
 from hhbc.codegen.kernel_impl import KernelImpl
-from hhbc.codegen.packing import conv_gkkio, dense_kn, is_depthwise_multiplier1, is_pointwise  # noqa: F401
+from hhbc.codegen.packing import always, conv_gkkio, dense_kn, is_depthwise_multiplier1, is_pointwise  # noqa: F401
 
 F32 = ("float32", "float32")
 F16 = ("float16", "float16")
 
 ROWS: list[KernelImpl] = [
     # convolution, dense
+    *[KernelImpl("conv2d", "rvv", f"hhbc_conv2d_1x1_{t}_rvv", "unary", ("rvv/conv2d_1x1.c",),
+                 "hhbc_conv2d_params", supports=is_pointwise, pack=conv_gkkio,
+                 headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    # any kernel size, stride, padding, dilation and groups
+    *[KernelImpl("conv2d", "rvv", f"hhbc_conv2d_{t}_rvv", "unary", ("rvv/conv2d.c",),
+                 "hhbc_conv2d_params", supports=always, pack=conv_gkkio,
+                 headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    # multiplier 1; any kernel size, stride, padding, dilation; weights as they are [KH][KW][C]
+    *[KernelImpl("depthwise_conv2d", "rvv", f"hhbc_depthwise_conv2d_{t}_rvv", "unary",
+                 ("rvv/depthwise_conv2d.c",), "hhbc_conv2d_params", supports=is_depthwise_multiplier1,
+                 headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
+    *[KernelImpl("dense", "rvv", f"hhbc_dense_{t}_rvv", "unary", ("rvv/dense.c",), "hhbc_dense_params",
+                 supports=always, pack=dense_kn, headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_conv.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))],
 
     # pooling, elementwise, data movement
+    *[KernelImpl(op, "rvv", f"hhbc_{op}_{t}_rvv", sig, (f"rvv/{op}.c",), params, supports=ok,
+                 headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_math.h"), dtypes=dt)
+      for t, dt in (("f32", F32), ("f16", F16))
+      for op, sig, params, ok in (
+          # any kernel, stride, padding, dilation, count_include_pad; global pools too
+          ("pool2d", "unary", "hhbc_pool2d_params", always),
+          ("binary", "binary", "hhbc_binary_params", lambda n: n.params["op"] != "pow"),
+          ("unary", "unary", "hhbc_unary_params",
+           lambda n: n.params["op"] in ("act", "tanh", "exp", "sqrt", "rsqrt", "abs", "neg")),
+          ("softmax", "unary", "hhbc_softmax_params", lambda n: not (n.params["log"] and n.params["inner"] > 1)),
+          ("prelu", "unary", "hhbc_prelu_params", always),
+          # the reduced axes (extent > 1) form one block: [A][R][C] -> [A][C]
+          ("reduce", "unary", "hhbc_reduce_params",
+           lambda n: "k" not in "".join("r" if s == 0 else "k" for d, s in
+                                        zip(n.params["in_dim"], n.params["out_stride"]) if d > 1).strip("k")),
+          ("pad", "unary", "hhbc_pad_params", lambda n: n.params["mode"] == "constant"),
+          ("concat", "list", "hhbc_concat_params", always),
+          # innermost output rows of >= 4 elements (NHWC <-> NCHW); shorter rows: ref
+          ("transpose", "unary", "hhbc_transpose_params", lambda n: n.params["out_dim"][-1:] >= [4]),
+          ("copy", "plain", None, always),
+      )],
+    # float16 scheme: the casts at the model's IO
+    KernelImpl("cast", "rvv", "hhbc_cast_f32_f16_rvv", "unary", ("rvv/cast.c",), "hhbc_cast_params",
+               headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_math.h"), dtypes=("float32", "float16")),
+    KernelImpl("cast", "rvv", "hhbc_cast_f16_f32_rvv", "unary", ("rvv/cast.c",), "hhbc_cast_params",
+               headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_math.h"), dtypes=("float16", "float32")),
 
 ]

@@ -848,19 +848,26 @@ hhbc_copy_f32(&t_out, &t_out);   /* in place: a no-op */
 
 def ref_sources():
     """The float32 kernels; the int8 ones (*_i8.c) are tests/kernels/test_int8_kernels.py's,
-    the weight-only ones (*_w8.c) tests/kernels/test_w8_kernels.py's."""
-    return sorted(p for p in REF.glob("*.c") if not p.stem.endswith(("_i8", "_w8")))
+    the weight-only ones (*_w8.c) tests/kernels/test_w8_kernels.py's, the float16 ones
+    (*_f16.c, cast.c) tests/kernels/test_ref_f16_kernels.py's."""
+    return sorted(p for p in REF.glob("*.c")
+                  if not p.stem.endswith(("_i8", "_w8", "_f16")) and p.stem != "cast")
 
 
 def test_ref_file_set_and_hygiene():
     names = sorted(p.stem for p in ref_sources())
     assert names == sorted(OPS)
     for path in ref_sources():
+        # a float kernel instantiates its type-generic loop nest <op>_body.h for float
         text = path.read_text()
-        assert re.search(rf"^void hhbc_{path.stem}_f32\(", text, re.M), path.name
+        assert re.search(rf"^#define HHBC_KERNEL hhbc_{path.stem}_f32$", text, re.M), path.name
         includes = re.findall(r'^\s*#\s*include\s*([<"][^>"]+[>"])', text, re.M)
         assert '"hhbc_kernels.h"' in includes, path.name
-        assert set(includes) <= {'"hhbc_kernels.h"', '"hhbc_act.h"', "<math.h>"}, (path.name, includes)
+        body = f'"{path.stem}_body.h"'
+        assert body in includes, path.name
+        assert set(includes) <= {'"hhbc_kernels.h"', '"hhbc_act.h"', "<math.h>", body}, (path.name, includes)
+        text += (REF / f"{path.stem}_body.h").read_text()
+        assert re.search(r"^void HHBC_KERNEL\(", text, re.M), path.name
         code = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         for banned in ("malloc", "calloc", "realloc", "free(", "printf", "FILE", "alloca"):
             assert banned not in code, (path.name, banned)

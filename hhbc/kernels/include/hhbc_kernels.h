@@ -256,4 +256,44 @@ typedef struct hhbc_lrn_params {
  * channels)^(-beta). */
 void hhbc_lrn_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lrn_params *p);
 
+/* ---- cast between float32 and float16 (IEEE half, _Float16) ------------------------- */
+typedef struct hhbc_cast_params {
+    int32_t size;   /* elements */
+} hhbc_cast_params;
+
+/* out[i] = (_Float16)in[i] (round to nearest even) / out[i] = (float)in[i] (exact). */
+void hhbc_cast_f32_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_cast_params *p);
+void hhbc_cast_f16_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_cast_params *p);
+
+/* ---- float16 reference kernels ----------------------------------------------------------
+ * Same params and semantics as the _f32 kernels; activations (and conv/dense weights) are
+ * _Float16; bias, PReLU slopes, resize weights and act params stay float32. They compute
+ * in float32 (convert on load) and round to half once, on the store. */
+void hhbc_conv2d_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_params *p);
+void hhbc_depthwise_conv2d_f16(const hhbc_tensor *in, const hhbc_tensor *out,
+                               const hhbc_conv2d_params *p);
+void hhbc_dense_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_params *p);
+void hhbc_matmul_f16(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                     const hhbc_matmul_params *p);
+void hhbc_binary_f16(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                     const hhbc_binary_params *p);
+void hhbc_unary_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_unary_params *p);
+void hhbc_prelu_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_prelu_params *p);
+void hhbc_pool2d_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_pool2d_params *p);
+void hhbc_reduce_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_reduce_params *p);
+void hhbc_concat_f16(const hhbc_tensor *const *in, const hhbc_tensor *out,
+                     const hhbc_concat_params *p);
+void hhbc_transpose_f16(const hhbc_tensor *in, const hhbc_tensor *out,
+                        const hhbc_transpose_params *p);
+void hhbc_pad_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_pad_params *p);
+void hhbc_softmax_f16(const hhbc_tensor *in, const hhbc_tensor *out,
+                      const hhbc_softmax_params *p);
+void hhbc_resize2d_f16(const hhbc_tensor *in, const hhbc_tensor *out,
+                       const hhbc_resize2d_params *p);
+void hhbc_copy_f16(const hhbc_tensor *in, const hhbc_tensor *out);
+void hhbc_deconv2d_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_deconv2d_params *p);
+void hhbc_strided_slice_f16(const hhbc_tensor *in, const hhbc_tensor *out,
+                            const hhbc_strided_slice_params *p);
+void hhbc_lrn_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lrn_params *p);
+
 #endif /* HHBC_KERNELS_H */

@@ -1,57 +1,13 @@
-/* hhbc reference kernel: elementwise binary op with broadcasting, float32. */
+/* hhbc reference kernel: elementwise binary op with broadcasting, float32. The loop nest is binary_body.h. */
+#include <math.h>
+
 #include "hhbc_kernels.h"
 #include "hhbc_act.h"
 
-static inline float hhbc_binary_apply(hhbc_binary_op op, float x, float y)
-{
-    switch (op) {
-    case HHBC_BIN_ADD: return x + y;
-    case HHBC_BIN_SUB: return x - y;
-    case HHBC_BIN_MUL: return x * y;
-    case HHBC_BIN_DIV: return x / y;
-    case HHBC_BIN_MAX: return fmaxf(x, y);
-    case HHBC_BIN_MIN: return fminf(x, y);
-    case HHBC_BIN_POW: return powf(x, y);
-    default: return x;
-    }
-}
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_binary_f32
 
-/*
- * out is dense with extents out_dim[0..ndim); the element at index idx reads
- * a[sum idx[i] * a_stride[i]] and b[sum idx[i] * b_stride[i]] (stride 0 broadcasts).
- * The last axis is the inner loop; the outer axes advance as an odometer.
- */
-void hhbc_binary_f32(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
-                     const hhbc_binary_params *p)
-{
-    const float *pa = (const float *)a->data;
-    const float *pb = (const float *)b->data;
-    float *dst = (float *)out->data;
-    const int32_t nd = p->ndim;
-    const int32_t last = nd - 1;
-    const int32_t inner = p->out_dim[last];
-    const int32_t sa = p->a_stride[last], sb = p->b_stride[last];
-    int32_t idx[HHBC_MAX_DIMS] = {0};
-    int32_t outer = 1;
-    int32_t oa = 0, ob = 0;
-
-    for (int32_t i = 0; i < last; i++) outer *= p->out_dim[i];
-
-    for (int32_t o = 0; o < outer; o++) {
-        for (int32_t j = 0; j < inner; j++) {
-            const float v = hhbc_binary_apply(p->op, pa[oa + j * sa], pb[ob + j * sb]);
-            dst[j] = hhbc_act_apply(v, &p->act);
-        }
-        dst += inner;
-        /* advance the outer index (axes last-1 .. 0) */
-        for (int32_t ax = last - 1; ax >= 0; ax--) {
-            idx[ax]++;
-            oa += p->a_stride[ax];
-            ob += p->b_stride[ax];
-            if (idx[ax] < p->out_dim[ax]) break;
-            oa -= p->a_stride[ax] * p->out_dim[ax];
-            ob -= p->b_stride[ax] * p->out_dim[ax];
-            idx[ax] = 0;
-        }
-    }
-}
+#include "binary_body.h"

@@ -1,22 +1,13 @@
-/* hhbc reference kernel: concatenation along one axis, float32. */
+/* hhbc reference kernel: concatenation along one axis, float32. The loop nest is concat_body.h. */
+#include <math.h>
+
 #include "hhbc_kernels.h"
+#include "hhbc_act.h"
 
-/*
- * Each input i is viewed as [outer][axis_dim[i]][inner] and out as
- * [outer][sum axis_dim][inner]; for every outer index the inputs' contiguous
- * blocks of axis_dim[i] * inner elements are copied one after another.
- */
-void hhbc_concat_f32(const hhbc_tensor *const *in, const hhbc_tensor *out,
-                     const hhbc_concat_params *p)
-{
-    float *dst = (float *)out->data;
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_concat_f32
 
-    for (int32_t o = 0; o < p->outer; o++) {
-        for (int32_t i = 0; i < p->num_inputs; i++) {
-            const int32_t block = p->axis_dim[i] * p->inner;
-            const float *x = (const float *)in[i]->data + (size_t)o * block;
-            for (int32_t j = 0; j < block; j++) dst[j] = x[j];
-            dst += block;
-        }
-    }
-}
+#include "concat_body.h"

@@ -1,35 +1,13 @@
-/* hhbc reference kernel: local response normalization across channels, float32. */
+/* hhbc reference kernel: local response normalization across channels, float32. The loop nest is lrn_body.h. */
 #include <math.h>
 
 #include "hhbc_kernels.h"
+#include "hhbc_act.h"
 
-/*
- * in, out viewed as [outer][channels][inner] (NHWC: inner = 1).
- * out = in * (k + alpha_over_size * s)^(-beta), s the sum of in^2 over channels
- * [c - pre_pad, c - pre_pad + size) clipped to [0, channels), summed in channel order.
- */
-void hhbc_lrn_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lrn_params *p)
-{
-    const float *src = (const float *)in->data;
-    float *dst = (float *)out->data;
-    const int32_t c_n = p->channels, inner = p->inner;
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_lrn_f32
 
-    for (int32_t o = 0; o < p->outer; o++) {
-        const float *x = src + (size_t)o * c_n * inner;
-        float *y = dst + (size_t)o * c_n * inner;
-        for (int32_t c = 0; c < c_n; c++) {
-            int32_t lo = c - p->pre_pad, hi = c - p->pre_pad + p->size;
-            if (lo < 0) lo = 0;
-            if (hi > c_n) hi = c_n;
-            for (int32_t i = 0; i < inner; i++) {
-                float sum = 0.0f;
-                for (int32_t j = lo; j < hi; j++) {
-                    const float v = x[(size_t)j * inner + i];
-                    sum += v * v;
-                }
-                const float v = x[(size_t)c * inner + i];
-                y[(size_t)c * inner + i] = v * powf(p->k + p->alpha_over_size * sum, -p->beta);
-            }
-        }
-    }
-}
+#include "lrn_body.h"

@@ -1,20 +1,13 @@
-/* hhbc reference kernel: PReLU with a per-channel slope, float32. */
+/* hhbc reference kernel: PReLU with a per-channel slope, float32. The loop nest is prelu_body.h. */
+#include <math.h>
+
 #include "hhbc_kernels.h"
+#include "hhbc_act.h"
 
-/* in/out viewed as [outer][channels][inner]: x >= 0 ? x : slope[c] * x. */
-void hhbc_prelu_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_prelu_params *p)
-{
-    const float *src = (const float *)in->data;
-    float *dst = (float *)out->data;
-    const int32_t c_n = p->channels, inner = p->inner;
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_prelu_f32
 
-    for (int32_t o = 0; o < p->outer; o++) {
-        for (int32_t c = 0; c < c_n; c++) {
-            const float s = p->slope[c];
-            const size_t base = ((size_t)o * c_n + c) * inner;
-            const float *x = src + base;
-            float *y = dst + base;
-            for (int32_t i = 0; i < inner; i++) y[i] = x[i] >= 0.0f ? x[i] : s * x[i];
-        }
-    }
-}
+#include "prelu_body.h"

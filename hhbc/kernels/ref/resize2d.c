@@ -1,48 +1,13 @@
-/* hhbc reference kernel: 2-D resize (nearest / bilinear) with index tables, NHWC, float32. */
+/* hhbc reference kernel: 2-D resize (nearest / bilinear) with index tables, NHWC, float32. The loop nest is resize2d_body.h. */
+#include <math.h>
+
 #include "hhbc_kernels.h"
+#include "hhbc_act.h"
 
-/*
- * in [N][H][W][C], out [N][OH][OW][C].
- *  NEAREST:  out[oy][ox] = in[y0[oy]][x0[ox]].
- *  BILINEAR: out[oy][ox] = (1-wy)(1-wx) in[y0][x0] + (1-wy) wx in[y0][x1]
- *                        + wy (1-wx) in[y1][x0] + wy wx in[y1][x1]
- *            with y0/y1/wy indexed by oy and x0/x1/wx by ox.
- */
-void hhbc_resize2d_f32(const hhbc_tensor *in, const hhbc_tensor *out,
-                       const hhbc_resize2d_params *p)
-{
-    const float *src = (const float *)in->data;
-    float *dst = (float *)out->data;
-    const int32_t batch = in->dim[0], ih_n = in->dim[1], iw_n = in->dim[2], c_n = in->dim[3];
-    const int32_t oh_n = out->dim[1], ow_n = out->dim[2];
-    const size_t row = (size_t)iw_n * c_n;   /* elements per input row */
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_resize2d_f32
 
-    for (int32_t n = 0; n < batch; n++) {
-        const float *src_n = src + (size_t)n * ih_n * row;
-        for (int32_t oy = 0; oy < oh_n; oy++) {
-            const float *r0 = src_n + (size_t)p->y0[oy] * row;
-            if (p->mode == HHBC_RESIZE_NEAREST) {
-                for (int32_t ox = 0; ox < ow_n; ox++) {
-                    const float *x = r0 + (size_t)p->x0[ox] * c_n;
-                    for (int32_t c = 0; c < c_n; c++) dst[c] = x[c];
-                    dst += c_n;
-                }
-            } else {
-                const float *r1 = src_n + (size_t)p->y1[oy] * row;
-                const float wy = p->wy[oy];
-                for (int32_t ox = 0; ox < ow_n; ox++) {
-                    const float wx = p->wx[ox];
-                    const float w00 = (1.0f - wy) * (1.0f - wx), w01 = (1.0f - wy) * wx;
-                    const float w10 = wy * (1.0f - wx), w11 = wy * wx;
-                    const float *p00 = r0 + (size_t)p->x0[ox] * c_n;
-                    const float *p01 = r0 + (size_t)p->x1[ox] * c_n;
-                    const float *p10 = r1 + (size_t)p->x0[ox] * c_n;
-                    const float *p11 = r1 + (size_t)p->x1[ox] * c_n;
-                    for (int32_t c = 0; c < c_n; c++)
-                        dst[c] = w00 * p00[c] + w01 * p01[c] + w10 * p10[c] + w11 * p11[c];
-                    dst += c_n;
-                }
-            }
-        }
-    }
-}
+#include "resize2d_body.h"

@@ -1,29 +1,13 @@
-/* hhbc reference kernel: elementwise unary op followed by an activation, float32. */
+/* hhbc reference kernel: elementwise unary op followed by an activation, float32. The loop nest is unary_body.h. */
+#include <math.h>
+
 #include "hhbc_kernels.h"
 #include "hhbc_act.h"
 
-static inline float hhbc_unary_apply(hhbc_unary_op op, float x)
-{
-    switch (op) {
-    case HHBC_UN_TANH:  return tanhf(x);
-    case HHBC_UN_EXP:   return expf(x);
-    case HHBC_UN_LOG:   return logf(x);
-    case HHBC_UN_SQRT:  return sqrtf(x);
-    case HHBC_UN_RSQRT: return 1.0f / sqrtf(x);
-    case HHBC_UN_ABS:   return fabsf(x);
-    case HHBC_UN_NEG:   return -x;
-    case HHBC_UN_ERF:   return erff(x);
-    case HHBC_UN_ACT:
-    default:            return x;
-    }
-}
+#define HHBC_T float
+#define HHBC_T_F32 1
+#define HHBC_LD(x) (x)
+#define HHBC_ST(v) (v)
+#define HHBC_KERNEL hhbc_unary_f32
 
-/* out[i] = act(op(in[i])) for i < size; HHBC_UN_ACT applies act only. */
-void hhbc_unary_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_unary_params *p)
-{
-    const float *src = (const float *)in->data;
-    float *dst = (float *)out->data;
-
-    for (int32_t i = 0; i < p->size; i++)
-        dst[i] = hhbc_act_apply(hhbc_unary_apply(p->op, src[i]), &p->act);
-}
+#include "unary_body.h"

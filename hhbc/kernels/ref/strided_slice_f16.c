@@ -1,0 +1,14 @@
+/* hhbc reference kernel: strided slice (a box of the input at a fixed step), float16 (_Float16 activations),
+ * computed in float32 and rounded to half once per output. The loop nest is strided_slice_body.h. */
+#include <math.h>
+
+#include "hhbc_kernels.h"
+#include "hhbc_act.h"
+
+#define HHBC_T _Float16
+#define HHBC_T_F32 0
+#define HHBC_LD(x) ((float)(x))
+#define HHBC_ST(v) ((_Float16)(v))
+#define HHBC_KERNEL hhbc_strided_slice_f16
+
+#include "strided_slice_body.h"

@@ -1,0 +1,594 @@
+"""The C906 (RVV 0.7.1, kernels/c906/) pooling, elementwise and data-movement kernels against
+the reference kernels, under QEMU `c906fdv`.
+
+One C program per kernel holds every case (f32 and f16): inputs come from a fixed LCG, the
+reference kernel (kernels/ref, float32) and the c906 kernel run on the same tensors, and the
+program prints, per case, the largest |c906 - ref| and the largest |ref|. float16 cases feed
+the half inputs (widened) to the float32 reference and compare within 1e-2 of max |ref|;
+float32 cases within 1e-5 of max |ref| (exact where the kernel computes exactly as ref).
+Outputs are pre-filled with NaN and followed by a guard zone that must stay untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from c_harness import INCLUDE, REF, ROOT, needs_zig
+
+C906 = ROOT / "hhbc" / "kernels" / "c906"
+ZIG_C906 = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+zfh"]
+KERNEL_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+
+
+def _qemu():
+    try:
+        from hhbc.emulate import qemu_binary
+        return qemu_binary()
+    except Exception:   # noqa: BLE001 - any failure means "not installed"
+        return None
+
+
+QEMU = _qemu()
+pytestmark = [pytest.mark.qemu, needs_zig,
+              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+
+F32_TOL = 1e-5
+F16_TOL = 1e-2
+
+PRELUDE = r"""
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "hhbc_kernels.h"
+
+#define GUARD 64
+static uint32_t rng_state = 12345u;
+static float frand(float lo, float hi)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return lo + (hi - lo) * (float)(rng_state >> 8) * (1.0f / 16777216.0f);
+}
+static void fill32(float *x, int32_t n, float lo, float hi)
+{
+    for (int32_t i = 0; i < n; i++) x[i] = frand(lo, hi);
+}
+static void fill16(_Float16 *h, float *f, int32_t n, float lo, float hi)
+{
+    for (int32_t i = 0; i < n; i++) { h[i] = (_Float16)frand(lo, hi); f[i] = (float)h[i]; }
+}
+static void prep32(float *x, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) x[i] = NAN;
+    for (int32_t i = n; i < n + GUARD; i++) x[i] = 1234.5f;
+}
+static void prep16(_Float16 *x, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) x[i] = (_Float16)NAN;
+    for (int32_t i = n; i < n + GUARD; i++) x[i] = (_Float16)1234.5f;
+}
+static double err1(double got, double ref)
+{
+    if (isnan(ref)) return isnan(got) ? 0.0 : INFINITY;
+    if (isinf(ref)) return got == ref ? 0.0 : INFINITY;
+    if (isnan(got) || isinf(got)) return INFINITY;
+    return fabs(got - ref);
+}
+static void report32(const char *name, const float *got, const float *ref, int32_t n)
+{
+    double e = 0.0, m = 0.0;
+    int guard_ok = 1;
+    for (int32_t i = 0; i < n; i++) {
+        const double d = err1(got[i], ref[i]);
+        if (!(d <= e)) e = d;
+        if (isfinite(ref[i]) && fabs(ref[i]) > m) m = fabs(ref[i]);
+    }
+    for (int32_t i = n; i < n + GUARD; i++) guard_ok &= got[i] == 1234.5f;
+    printf("CASE %s err=%.9g max=%.9g guard=%d\n", name, e, m, guard_ok);
+}
+/* largest elementwise relative error (reported as err, with max = 1) */
+static void report32rel(const char *name, const float *got, const float *ref, int32_t n)
+{
+    double e = 0.0;
+    int guard_ok = 1;
+    for (int32_t i = 0; i < n; i++) {
+        const double d = ref[i] != 0.0f ? err1(got[i], ref[i]) / fabs(ref[i]) : err1(got[i], ref[i]);
+        if (!(d <= e)) e = d;
+    }
+    for (int32_t i = n; i < n + GUARD; i++) guard_ok &= got[i] == 1234.5f;
+    printf("CASE %s err=%.9g max=1 guard=%d\n", name, e, guard_ok);
+}
+static void report16(const char *name, const _Float16 *got, const float *ref, int32_t n)
+{
+    double e = 0.0, m = 0.0;
+    int guard_ok = 1;
+    for (int32_t i = 0; i < n; i++) {
+        double r = ref[i];
+        if (isinf(r) || fabs(r) > 65504.0) r = (double)(float)(_Float16)ref[i];
+        const double d = err1((double)got[i], r);
+        if (!(d <= e)) e = d;
+        if (isfinite(ref[i]) && fabs(ref[i]) > m) m = fabs(ref[i]);
+    }
+    for (int32_t i = n; i < n + GUARD; i++) guard_ok &= got[i] == (_Float16)1234.5f;
+    printf("CASE %s err=%.9g max=%.9g guard=%d\n", name, e, m, guard_ok);
+}
+"""
+
+
+def ilist(xs) -> str:
+    return "{" + ", ".join(str(int(v)) for v in xs) + "}"
+
+
+def fl(x) -> str:
+    import numpy as np
+    return float(np.float32(x)).hex() + "f"
+
+
+def tensor(data: str, shape) -> str:
+    return f"{{.data = {data}, .dim = {ilist(shape)}, .ndim = {len(shape)}}}"
+
+
+def act_c(kind="NONE", lo=0.0, hi=0.0, alpha=0.0) -> str:
+    return f"{{.kind = HHBC_ACT_{kind}, .lo = {fl(lo)}, .hi = {fl(hi)}, .alpha = {fl(alpha)}}}"
+
+
+ACTS = [dict(kind="NONE"), dict(kind="RELU"), dict(kind="CLIP", lo=0.0, hi=6.0),
+        dict(kind="CLIP", lo=-0.5, hi=0.25), dict(kind="LEAKY_RELU", alpha=0.1),
+        dict(kind="HARDSWISH"), dict(kind="SIGMOID")]
+
+
+def numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+class Program:
+    """The cases of one kernel (f32 and f16) in one C program, run once under QEMU."""
+
+    def __init__(self, tmp_path: Path, name: str, ref_sources: list[str], c906_sources: list[str],
+                 decls: str = ""):
+        self.dir = tmp_path
+        self.name = name
+        self.ref_sources = [REF / s for s in ref_sources]
+        self.c906_sources = [C906 / s for s in c906_sources]
+        self.decls = decls
+        self.cases: list[str] = []
+        self.tols: dict[str, float] = {}
+
+    def case(self, label: str, body: str, f16: bool = False, tol: float | None = None):
+        label = re.sub(r"[^A-Za-z0-9_.,=x:+-]", "_", label) + ("_f16" if f16 else "_f32")
+        assert label not in self.tols, label
+        self.tols[label] = tol if tol is not None else (F16_TOL if f16 else F32_TOL)
+        idx = len(self.cases)
+        self.cases.append(f'static void case_{idx}(void)\n{{\n    const char *name = "{label}";\n'
+                          + "\n".join("    " + ln for ln in body.strip().splitlines())
+                          + "\n}\n")
+
+    def run(self) -> dict[str, tuple[float, float]]:
+        objs = []
+        for src in self.c906_sources + self.ref_sources:   # kernels: warning-free at -Werror
+            obj = self.dir / (src.parent.name + "_" + src.stem + ".o")
+            cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_C906, *KERNEL_FLAGS, "-I", str(INCLUDE),
+                   "-I", str(C906), "-c", str(src), "-o", str(obj)]
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            assert res.returncode == 0, f"{src}:\n{res.stderr}"
+            objs.append(obj)
+        main = self.dir / f"main_{self.name}.c"
+        main.write_text(PRELUDE + self.decls + "\n" + "\n".join(self.cases) + "\nint main(void)\n{\n"
+                        + "".join(f"    case_{i}();\n" for i in range(len(self.cases)))
+                        + "    return 0;\n}\n")
+        exe = self.dir / f"main_{self.name}"
+        cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_C906, "-std=c99", "-O1", "-Wall", "-Wextra",
+               "-Wno-unused-variable", "-Wno-unused-parameter", "-I", str(INCLUDE), str(main),
+               *map(str, objs), "-o", str(exe), "-lm"]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, f"build failed:\n{res.stderr[-6000:]}"
+        res = subprocess.run([str(QEMU), "-cpu", "c906fdv", str(exe)], capture_output=True, text=True,
+                             timeout=600)
+        assert res.returncode == 0, f"{self.name} failed (rc={res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+        got = {}
+        for m in re.finditer(r"^CASE (\S+) err=(\S+) max=(\S+) guard=(\d)$", res.stdout, re.M):
+            got[m.group(1)] = (float(m.group(2)), float(m.group(3)), int(m.group(4)))
+        failures = []
+        for label, tol in self.tols.items():
+            if label not in got:
+                failures.append(f"{label}: no result")
+                continue
+            err, mx, guard = got[label]
+            if not guard:
+                failures.append(f"{label}: wrote past the output")
+            if not err <= tol * max(mx, 1e-3):
+                failures.append(f"{label}: max |err| {err:.3g} > {tol:g} x max |ref| {mx:.3g}")
+        assert not failures, f"{len(failures)}/{len(self.tols)} cases failed:\n" + "\n".join(failures)
+        return got
+
+
+# ----------------------------------------------------------------------------------
+# unary-signature kernels: in -> out with a params struct
+# ----------------------------------------------------------------------------------
+
+def unary_case(prog: Program, label: str, fn: str, params_type: str, params: str, in_shape, out_shape,
+               lo=-2.0, hi=2.0, f16=False, tol=None, ref_fn: str | None = None, extra: str = ""):
+    """ref_fn(in32, out_ref, &p) against fn (c906, f32 or f16) on the same data; labels
+    starting with rel_ report the largest elementwise relative error instead."""
+    report = "report32rel" if label.startswith("rel_") else "report32"
+    n_in, n_out = numel(in_shape), numel(out_shape)
+    ref_fn = ref_fn or fn.replace("_f16_c906", "_f32").replace("_f32_c906", "_f32")
+    if f16:
+        body = f"""
+static _Float16 x16[{n_in}], y16[{n_out} + GUARD];
+static float x32[{n_in}], r32[{n_out}];
+{extra}
+fill16(x16, x32, {n_in}, {fl(lo)}, {fl(hi)});
+prep16(y16, {n_out});
+hhbc_tensor tx = {tensor("x32", in_shape)}, tr = {tensor("r32", out_shape)};
+hhbc_tensor tx16 = {tensor("x16", in_shape)}, ty16 = {tensor("y16", out_shape)};
+const {params_type} p = {params};
+{ref_fn}(&tx, &tr, &p);
+{fn}(&tx16, &ty16, &p);
+report16(name, y16, r32, {n_out});
+"""
+    else:
+        body = f"""
+static float x32[{n_in}], y32[{n_out} + GUARD], r32[{n_out}];
+{extra}
+fill32(x32, {n_in}, {fl(lo)}, {fl(hi)});
+prep32(y32, {n_out});
+hhbc_tensor tx = {tensor("x32", in_shape)}, tr = {tensor("r32", out_shape)}, ty = {tensor("y32", out_shape)};
+const {params_type} p = {params};
+{ref_fn}(&tx, &tr, &p);
+{fn}(&tx, &ty, &p);
+{report}(name, y32, r32, {n_out});
+"""
+    prog.case(label, body, f16=f16, tol=tol)
+
+
+def decl_unary(op: str, params_type: str) -> str:
+    return "".join(f"void hhbc_{op}_{d}_c906(const hhbc_tensor *in, const hhbc_tensor *out, "
+                   f"const {params_type} *p);\n" for d in ("f32", "f16"))
+
+
+# ----------------------------------------------------------------------------------
+# pool2d
+# ----------------------------------------------------------------------------------
+
+def pool_out(n, k, s, d, pb, pa):
+    return (n + pb + pa - d * (k - 1) - 1) // s + 1
+
+
+POOL_CASES = [
+    # (H, W, C, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, cip, out_hw or None)
+    (25, 5, 32, 24, 5, 24, 5, 1, 1, 0, 0, 0, 0, 0, None),     # Alibaba KWS average pool (as the graph has it)
+    (25, 5, 32, 24, 5, 1, 1, 1, 1, 0, 0, 0, 0, 0, None),
+    (25, 5, 64, 24, 5, 24, 5, 1, 1, 0, 0, 0, 0, 0, None),     # DS-CNN
+    (6, 10, 7, 3, 5, 1, 1, 1, 2, 0, 0, 0, 0, 0, None),        # dilated rows that continue one run
+    (1, 9, 17, 1, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, None),        # one-row windows
+    (7, 7, 33, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 0, None),        # global
+    (8, 8, 17, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 0, None),
+    (9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, None),
+    (9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, None),
+    (6, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, None),
+    (6, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, None),
+    (10, 9, 33, 3, 3, 1, 2, 2, 2, 2, 1, 2, 2, 1, None),       # dilation
+    (5, 5, 65, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 0, None),        # ceil-mode style pad
+    (3, 3, 7, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 0, None),         # windows entirely in the padding
+    (3, 3, 7, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, None),
+    (7, 6, 16, 3, 2, 2, 2, 1, 1, 0, 0, 0, 0, 0, (4, 3)),      # output larger than floor mode
+    (4, 4, 100, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0, 0, None),
+]
+
+
+def test_pool2d(tmp_path):
+    prog = Program(tmp_path, "pool2d", ["pool2d.c"], ["pool2d.c"], decl_unary("pool2d", "hhbc_pool2d_params"))
+    for kind in ("MAX", "AVG"):
+        for (h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, cip, ohw) in POOL_CASES:
+            oh, ow = ohw or (pool_out(h, kh, sh, dh, pt, pb), pool_out(w, kw, sw, dw, pl, pr))
+            for n in ((1, 2) if c == 7 else (1,)):
+                params = (f"{{.kind = HHBC_POOL_{kind}, .kernel_h = {kh}, .kernel_w = {kw}, .stride_h = {sh}, "
+                          f".stride_w = {sw}, .dilation_h = {dh}, .dilation_w = {dw}, .pad_top = {pt}, "
+                          f".pad_left = {pl}, .pad_bottom = {pb}, .pad_right = {pr}, .count_include_pad = {cip}}}")
+                label = f"{kind}_{n}x{h}x{w}x{c}_k{kh}x{kw}_s{sh}{sw}_d{dh}{dw}_p{pt}{pl}{pb}{pr}_cip{cip}"
+                for f16 in (False, True):
+                    unary_case(prog, label, f"hhbc_pool2d_{'f16' if f16 else 'f32'}_c906", "hhbc_pool2d_params",
+                               params, (n, h, w, c), (n, oh, ow, c), f16=f16,
+                               tol=0.0 if (kind == "MAX") else None)
+    prog.run()
+
+
+# ----------------------------------------------------------------------------------
+# unary
+# ----------------------------------------------------------------------------------
+
+SIZES = [1, 3, 7, 17, 33, 100, 1000]
+
+
+def test_unary(tmp_path):
+    prog = Program(tmp_path, "unary", ["unary.c"], ["unary.c"], decl_unary("unary", "hhbc_unary_params"))
+    for f16 in (False, True):
+        for act in ACTS:
+            for size in SIZES:
+                params = f"{{.op = HHBC_UN_ACT, .size = {size}, .act = {act_c(**act)}}}"
+                label = f"ACT_{act['kind']}_{act.get('lo', '')}_{size}"
+                unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_c906", "hhbc_unary_params",
+                           params, (size,), (size,), lo=-8.0, hi=8.0, f16=f16)
+        for op, lo, hi in [("TANH", -5.0, 5.0), ("TANH", -0.7, 0.7), ("EXP", -20.0, 20.0), ("EXP", -87.0, 88.0),
+                           ("SQRT", 0.0, 100.0), ("RSQRT", 0.01, 100.0), ("ABS", -3.0, 3.0), ("NEG", -3.0, 3.0),
+                           ("LOG", 0.1, 10.0), ("ERF", -3.0, 3.0)]:
+            for size in (7, 33, 1000):
+                for act in (dict(kind="NONE"), dict(kind="RELU"), dict(kind="SIGMOID")):
+                    if op == "EXP" and act["kind"] != "NONE" and hi > 50:
+                        continue
+                    params = f"{{.op = HHBC_UN_{op}, .size = {size}, .act = {act_c(**act)}}}"
+                    label = f"{op}_{lo}_{hi}_{act['kind']}_{size}"
+                    unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_c906", "hhbc_unary_params",
+                               params, (size,), (size,), lo=lo, hi=hi, f16=f16,
+                               tol=(2e-2 if f16 and op == "EXP" and hi > 50 else None))
+    # the exp / tanh / sigmoid polynomials elementwise against libm (ref), in float32
+    for op, act, lo, hi in [("EXP", "NONE", -87.0, 88.0), ("TANH", "NONE", -10.0, 10.0),
+                            ("TANH", "NONE", -0.7, 0.7), ("ACT", "SIGMOID", -80.0, 80.0)]:
+        params = f"{{.op = HHBC_UN_{op}, .size = 20000, .act = {act_c(act)}}}"
+        unary_case(prog, f"rel_{op}_{act}_{lo}_{hi}", "hhbc_unary_f32_c906", "hhbc_unary_params", params,
+                   (20000,), (20000,), lo=lo, hi=hi, tol=1e-6)
+    prog.run()
+
+
+# ----------------------------------------------------------------------------------
+# binary
+# ----------------------------------------------------------------------------------
+
+def contig_strides(shape):
+    out, s = [], 1
+    for d in reversed(shape):
+        out.append(s)
+        s *= d
+    return out[::-1]
+
+
+def bcast_strides(in_shape, out_shape):
+    in_shape = (1,) * (len(out_shape) - len(in_shape)) + tuple(in_shape)
+    st = contig_strides(in_shape)
+    return [0 if d == 1 and o != 1 else s for d, o, s in zip(in_shape, out_shape, st)]
+
+
+BINARY_SHAPES = [
+    # (a shape, b shape, out shape)
+    ((1,), (1,), (1,)),
+    ((3,), (3,), (3,)),
+    ((7,), (7,), (7,)),
+    ((17,), (17,), (17,)),
+    ((1, 5, 5, 33), (1, 5, 5, 33), (1, 5, 5, 33)),       # both dense
+    ((1, 4, 4, 17), (1,), (1, 4, 4, 17)),                # b scalar
+    ((1,), (1, 4, 4, 17), (1, 4, 4, 17)),                # a scalar
+    ((1, 4, 5, 7), (7,), (1, 4, 5, 7)),                  # per-channel row
+    ((33,), (1, 3, 2, 33), (1, 3, 2, 33)),               # per-channel row on the left
+    ((2, 3, 1, 5), (1, 1, 4, 5), (2, 3, 4, 5)),          # general odometer
+    ((2, 1, 9), (2, 17, 1), (2, 17, 9)),                 # strided (column) broadcast
+    ((1, 1, 40), (3, 1, 1), (3, 1, 40)),
+]
+
+
+def binary_case(prog, label, op, a_shape, b_shape, out_shape, act, f16):
+    na, nb, no = numel(a_shape), numel(b_shape), numel(out_shape)
+    nd = len(out_shape)
+    params = (f"{{.op = HHBC_BIN_{op}, .ndim = {nd}, .out_dim = {ilist(out_shape)}, "
+              f".a_stride = {ilist(bcast_strides(a_shape, out_shape))}, "
+              f".b_stride = {ilist(bcast_strides(b_shape, out_shape))}, .act = {act_c(**act)}}}")
+    lo_b = 0.5 if op in ("DIV", "POW") else -2.0
+    if f16:
+        body = f"""
+static _Float16 a16[{na}], b16[{nb}], y16[{no} + GUARD];
+static float a32[{na}], b32[{nb}], r32[{no}];
+fill16(a16, a32, {na}, {fl(0.1 if op == 'POW' else -2.0)}, 2.0f);
+fill16(b16, b32, {nb}, {fl(lo_b)}, 2.0f);
+prep16(y16, {no});
+hhbc_tensor ta = {tensor("a32", a_shape)}, tb = {tensor("b32", b_shape)}, tr = {tensor("r32", out_shape)};
+hhbc_tensor ta16 = {tensor("a16", a_shape)}, tb16 = {tensor("b16", b_shape)}, ty16 = {tensor("y16", out_shape)};
+const hhbc_binary_params p = {params};
+hhbc_binary_f32(&ta, &tb, &tr, &p);
+hhbc_binary_f16_c906(&ta16, &tb16, &ty16, &p);
+report16(name, y16, r32, {no});
+"""
+    else:
+        body = f"""
+static float a32[{na}], b32[{nb}], y32[{no} + GUARD], r32[{no}];
+fill32(a32, {na}, {fl(0.1 if op == 'POW' else -2.0)}, 2.0f);
+fill32(b32, {nb}, {fl(lo_b)}, 2.0f);
+prep32(y32, {no});
+hhbc_tensor ta = {tensor("a32", a_shape)}, tb = {tensor("b32", b_shape)}, tr = {tensor("r32", out_shape)};
+hhbc_tensor ty = {tensor("y32", out_shape)};
+const hhbc_binary_params p = {params};
+hhbc_binary_f32(&ta, &tb, &tr, &p);
+hhbc_binary_f32_c906(&ta, &tb, &ty, &p);
+report32(name, y32, r32, {no});
+"""
+    prog.case(label, body, f16=f16)
+
+
+def test_binary(tmp_path):
+    decls = "".join(f"void hhbc_binary_{d}_c906(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out, "
+                    "const hhbc_binary_params *p);\n" for d in ("f32", "f16"))
+    prog = Program(tmp_path, "binary", ["binary.c"], ["binary.c"], decls)
+    for f16 in (False, True):
+        for i, (sa, sb, so) in enumerate(BINARY_SHAPES):
+            for op in ("ADD", "SUB", "MUL", "DIV", "MAX", "MIN", "POW"):
+                binary_case(prog, f"{op}_s{i}", op, sa, sb, so, dict(kind="NONE"), f16)
+        for act in ACTS[1:]:
+            for i in (3, 4, 5, 7, 9):
+                binary_case(prog, f"ADD_{act['kind']}_{act.get('lo', '')}_s{i}", "ADD", *BINARY_SHAPES[i], act, f16)
+    prog.run()
+
+
+# ----------------------------------------------------------------------------------
+# softmax, prelu, reduce, pad, concat, copy
+# ----------------------------------------------------------------------------------
+
+def test_softmax(tmp_path):
+    prog = Program(tmp_path, "softmax", ["softmax.c"], ["softmax.c"], decl_unary("softmax", "hhbc_softmax_params"))
+    for f16 in (False, True):
+        for outer, axis, inner in [(1, 1, 1), (1, 3, 1), (2, 7, 1), (1, 12, 1), (3, 17, 1), (1, 33, 1),
+                                   (2, 1000, 1), (1, 5, 3), (2, 7, 17), (1, 33, 40), (2, 3, 1)]:
+            for log in (0, 1):
+                params = f"{{.outer = {outer}, .axis_size = {axis}, .inner = {inner}, .log = {log}}}"
+                shape = (outer, axis, inner)
+                unary_case(prog, f"sm{log}_{outer}x{axis}x{inner}", f"hhbc_softmax_{'f16' if f16 else 'f32'}_c906",
+                           "hhbc_softmax_params", params, shape, shape, lo=-10.0, hi=10.0, f16=f16)
+    prog.run()
+
+
+def test_prelu(tmp_path):
+    prog = Program(tmp_path, "prelu", ["prelu.c"], ["prelu.c"], decl_unary("prelu", "hhbc_prelu_params"))
+    for f16 in (False, True):
+        for outer, ch, inner in [(1, 1, 1), (4, 3, 1), (5, 7, 1), (3, 17, 1), (2, 33, 1), (1, 64, 1),
+                                 (1, 3, 7), (2, 5, 17), (1, 2, 33)]:
+            extra = f"static float slope[{ch}];\nfill32(slope, {ch}, -0.5f, 0.5f);"
+            params = f"{{.slope = slope, .outer = {outer}, .channels = {ch}, .inner = {inner}}}"
+            shape = (outer, ch, inner)
+            unary_case(prog, f"prelu_{outer}x{ch}x{inner}", f"hhbc_prelu_{'f16' if f16 else 'f32'}_c906",
+                       "hhbc_prelu_params", params, shape, shape, f16=f16, extra=extra)
+    prog.run()
+
+
+def reduce_params(op, in_shape, axes):
+    kept = [1 if i in axes else d for i, d in enumerate(in_shape)]
+    st = contig_strides(kept)
+    st = [0 if i in axes else s for i, s in enumerate(st)]
+    count = numel([in_shape[a] for a in axes])
+    return (f"{{.op = HHBC_RED_{op}, .ndim = {len(in_shape)}, .in_dim = {ilist(in_shape)}, "
+            f".out_stride = {ilist(st)}, .out_size = {numel(kept)}, .reduce_count = {count}}}"), kept
+
+
+def test_reduce(tmp_path):
+    prog = Program(tmp_path, "reduce", ["reduce.c"], ["reduce.c"], decl_unary("reduce", "hhbc_reduce_params"))
+    cases = [((1, 7, 7, 33), (1, 2)), ((1, 5, 5, 17), (1, 2)), ((2, 3, 3, 7), (1, 2)), ((1, 1, 1, 64), (1, 2)),
+             ((2, 4, 100), (2,)), ((3, 17), (1,)), ((1, 5, 7), (1,)), ((2, 3, 4, 5), (0, 2)), ((6,), (0,)),
+             ((4, 1, 3), (0, 1, 2)), ((1, 2, 3, 3), (3,))]
+    for f16 in (False, True):
+        for shape, axes in cases:
+            for op in ("MEAN", "SUM", "MAX", "MIN"):
+                params, kept = reduce_params(op, shape, axes)
+                label = f"{op}_{'x'.join(map(str, shape))}_ax{''.join(map(str, axes))}"
+                unary_case(prog, label, f"hhbc_reduce_{'f16' if f16 else 'f32'}_c906", "hhbc_reduce_params",
+                           params, shape, kept, f16=f16, tol=0.0 if op in ("MAX", "MIN") else None)
+    prog.run()
+
+
+def test_pad(tmp_path):
+    prog = Program(tmp_path, "pad", ["pad.c"], ["pad.c"], decl_unary("pad", "hhbc_pad_params"))
+    cases = [((1, 5, 5, 7), (0, 1, 1, 0), (0, 1, 1, 0)), ((1, 4, 3, 33), (0, 2, 0, 0), (0, 1, 3, 0)),
+             ((1, 3, 3, 3), (0, 0, 0, 2), (0, 0, 0, 5)), ((17,), (3,), (4,)), ((2, 3, 1), (1, 0, 1), (0, 2, 0)),
+             ((1, 49, 10, 1), (0, 4, 1, 0), (0, 5, 2, 0))]
+    for f16 in (False, True):
+        for mode in ("CONSTANT", "EDGE", "REFLECT"):
+            for in_shape, before, after in cases:
+                out_shape = [d + b + a for d, b, a in zip(in_shape, before, after)]
+                if mode == "REFLECT" and any(b >= d or a >= d for d, b, a in zip(in_shape, before, after)):
+                    continue
+                params = (f"{{.mode = HHBC_PAD_{mode}, .value = {fl(0.5)}, .ndim = {len(in_shape)}, "
+                          f".in_dim = {ilist(in_shape)}, .out_dim = {ilist(out_shape)}, .before = {ilist(before)}}}")
+                label = f"{mode}_{'x'.join(map(str, in_shape))}_{''.join(map(str, before))}_{''.join(map(str, after))}"
+                unary_case(prog, label, f"hhbc_pad_{'f16' if f16 else 'f32'}_c906", "hhbc_pad_params", params,
+                           in_shape, out_shape, f16=f16, tol=0.0)
+    prog.run()
+
+
+def test_concat_copy(tmp_path):
+    decls = "".join(f"void hhbc_concat_{d}_c906(const hhbc_tensor *const *in, const hhbc_tensor *out, "
+                    "const hhbc_concat_params *p);\n"
+                    f"void hhbc_copy_{d}_c906(const hhbc_tensor *in, const hhbc_tensor *out);\n" for d in ("f32", "f16"))
+    prog = Program(tmp_path, "concat", ["concat.c", "copy.c"], ["concat.c", "copy.c"], decls)
+    for f16 in (False, True):
+        t = "f16" if f16 else "f32"
+        for size in SIZES + [4096 + 5]:
+            if f16:
+                body = f"""
+static _Float16 x16[{size}], y16[{size} + GUARD];
+static float x32[{size}], r32[{size}];
+fill16(x16, x32, {size}, -2.0f, 2.0f);
+prep16(y16, {size});
+hhbc_tensor tx = {tensor("x32", (size,))}, tr = {tensor("r32", (size,))};
+hhbc_tensor tx16 = {tensor("x16", (size,))}, ty16 = {tensor("y16", (size,))};
+hhbc_copy_f32(&tx, &tr);
+hhbc_copy_f16_c906(&tx16, &ty16);
+report16(name, y16, r32, {size});
+"""
+            else:
+                body = f"""
+static float x32[{size}], y32[{size} + GUARD], r32[{size}];
+fill32(x32, {size}, -2.0f, 2.0f);
+prep32(y32, {size});
+hhbc_tensor tx = {tensor("x32", (size,))}, tr = {tensor("r32", (size,))}, ty = {tensor("y32", (size,))};
+hhbc_copy_f32(&tx, &tr);
+hhbc_copy_f32_c906(&tx, &ty);
+report32(name, y32, r32, {size});
+"""
+            prog.case(f"copy_{size}", body, f16=f16, tol=0.0)
+        for outer, inner, dims in [(1, 1, (1, 2)), (3, 1, (3, 7)), (2, 5, (1, 17, 4)), (4, 33, (2, 3)),
+                                   (1, 8, (64, 64))]:
+            k = len(dims)
+            n_out = outer * inner * sum(dims)
+            lines = [f"static const int32_t axis_dim[{k}] = {ilist(dims)};"]
+            lines.append(f"static float r32[{n_out}];")
+            lines.append(f"static {'_Float16' if f16 else 'float'} y[{n_out} + GUARD];")
+            lines.append(f"prep{16 if f16 else 32}(y, {n_out});")
+            for i, d in enumerate(dims):
+                n = outer * d * inner
+                lines.append(f"static float x{i}[{n}];")
+                if f16:
+                    lines.append(f"static _Float16 h{i}[{n}];")
+                    lines.append(f"fill16(h{i}, x{i}, {n}, -2.0f, 2.0f);")
+                    lines.append(f"hhbc_tensor th{i} = {tensor(f'h{i}', (n,))};")
+                else:
+                    lines.append(f"fill32(x{i}, {n}, -2.0f, 2.0f);")
+                lines.append(f"hhbc_tensor tx{i} = {tensor(f'x{i}', (n,))};")
+            lines.append(f"const hhbc_tensor *ins[{k}] = {{{', '.join(f'&tx{i}' for i in range(k))}}};")
+            src = ", ".join(f"&t{'h' if f16 else 'x'}{i}" for i in range(k))
+            lines.append(f"const hhbc_tensor *ins_k[{k}] = {{{src}}};")
+            lines.append(f"hhbc_tensor tr = {tensor('r32', (n_out,))}, ty = {tensor('y', (n_out,))};")
+            lines.append(f"const hhbc_concat_params p = {{.num_inputs = {k}, .outer = {outer}, .inner = {inner}, "
+                         ".axis_dim = axis_dim};")
+            lines.append("hhbc_concat_f32(ins, &tr, &p);")
+            lines.append(f"hhbc_concat_{t}_c906(ins_k, &ty, &p);")
+            lines.append(f"report{16 if f16 else 32}(name, y, r32, {n_out});")
+            prog.case(f"concat_{outer}_{inner}_{'_'.join(map(str, dims))}", "\n".join(lines), f16=f16, tol=0.0)
+    prog.run()
+
+
+def test_cast(tmp_path):
+    """float32 <-> float16 against the C conversions (round to nearest even), bit for bit."""
+    decls = "".join(f"void hhbc_cast_{a}_{b}_c906(const hhbc_tensor *in, const hhbc_tensor *out, "
+                    "const hhbc_cast_params *p);\n" for a, b in (("f32", "f16"), ("f16", "f32")))
+    prog = Program(tmp_path, "cast", [], ["cast.c"], decls)
+    for size in SIZES + [4099]:
+        body = f"""
+static float x32[{size}], r32[{size}], y32[{size} + GUARD];
+static _Float16 x16[{size}], y16[{size} + GUARD];
+fill32(x32, {size}, -70000.0f, 70000.0f);
+x32[0] = 1.0e-6f;   /* subnormal half */
+prep16(y16, {size});
+for (int32_t i = 0; i < {size}; i++) r32[i] = (float)(_Float16)x32[i];
+hhbc_tensor tx = {tensor("x32", (size,))}, ty16 = {tensor("y16", (size,))};
+const hhbc_cast_params p = {{.size = {size}}};
+hhbc_cast_f32_f16_c906(&tx, &ty16, &p);
+report16(name, y16, r32, {size});
+"""
+        prog.case(f"f32_f16_{size}", body, f16=True, tol=0.0)
+        body = f"""
+static float r32[{size}], y32[{size} + GUARD], tmp[{size}];
+static _Float16 x16[{size}];
+fill16(x16, tmp, {size}, -60000.0f, 60000.0f);
+for (int32_t i = 0; i < {size}; i++) r32[i] = (float)x16[i];
+prep32(y32, {size});
+hhbc_tensor tx16 = {tensor("x16", (size,))}, ty = {tensor("y32", (size,))};
+const hhbc_cast_params p = {{.size = {size}}};
+hhbc_cast_f16_f32_c906(&tx16, &ty, &p);
+report32(name, y32, r32, {size});
+"""
+        prog.case(f"f16_f32_{size}", body, tol=0.0)
+    prog.run()
