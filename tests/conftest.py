@@ -12,19 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_MODELS = ROOT.parent / "shared" / "models"
 
 
-# The vector cores every float model is proven on (target, vlen): c906 runs the RVV 0.7.1
-# kernels, c908 and rvv the RVV 1.0 ones (at two vector lengths), host the reference C.
-MODEL_TARGETS = ["c906", "c908", "rvv128", "rvv256", "host"]
-
-
-def spec_target(spec: str):
-    """'rvv256' -> (the rvv target, 256); 'c906' -> (c906, None)."""
-    from hhbc.targets import get_target
-
-    name = spec.rstrip("0123456789")
-    return get_target(name), (int(spec[len(name):]) if spec != name else None)
-
-
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """../shared/models, or a skip naming what is missing (a user's clone has no shared/)."""

@@ -253,7 +253,7 @@ def _compile_run(path: Path, target: str, tmp_path: Path, sets):
     elf = build(tmp_path / "out", get_target(target))
     outs = [run_model(elf, get_target(target), compiled.manifest["vlen"], arrays,
                       compiled.manifest["outputs"], tmp_path / f"io{k}") for k, arrays in enumerate(sets)]
-    return {layer["kernel"] for layer in compiled.manifest["layers"]}, outs
+    return {f'{layer["op"]}/{layer["dtype"]}' for layer in compiled.manifest["layers"]}, outs
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -261,7 +261,7 @@ def test_float_block_sparse_model_matches_interpreter(models, target, tmp_path):
     path = models["float_sparse"]
     sets = _inputs((1, 12, 12, 3), np.float32, seed=11)
     kernels, outs = _compile_run(path, target, tmp_path, sets)
-    assert kernels == {"hhbc_conv2d_f32", "hhbc_dense_f32"}
+    assert kernels == {"conv2d/float32", "dense/float32"}   # densified, float kernels
     for arrays, got in zip(sets, outs):
         (ref,) = tflite_gen.interpreter_run(path.read_bytes(), arrays)
         assert _rel(got[0], ref) <= RTOL, (target, _rel(got[0], ref))
@@ -273,7 +273,7 @@ def test_int8_block_sparse_model_bit_exact(models, target, tmp_path):
     path = models["int8_sparse"]
     sets = _inputs((1, 64), np.int8, seed=12)
     kernels, outs = _compile_run(path, target, tmp_path, sets)
-    assert "hhbc_dense_i8" in kernels
+    assert "dense_i8/int8" in kernels
     for arrays, got in zip(sets, outs):
         (ref,) = tflite_gen.interpreter_run(models["int8_sparse_densify"].read_bytes(), arrays)
         assert got[0].dtype == np.int8 and np.array_equal(got[0], ref), (target, got[0], ref)

@@ -18,7 +18,7 @@ from hhbc.compiler import compile_model
 from hhbc.emulate import run_model
 from hhbc.frontends import ImportOptions
 from hhbc.runner import run_and_compare
-from conftest import MODEL_TARGETS, spec_target
+from model_targets import MODEL_TARGETS, spec_target
 
 from hhbc.targets import get_target
 

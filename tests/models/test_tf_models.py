@@ -20,7 +20,7 @@ tf1 = tf.compat.v1
 from hhbc.errors import HhbcError  # noqa: E402
 from hhbc.frontends import ImportOptions, load_model  # noqa: E402
 from hhbc.runner import run_and_compare  # noqa: E402
-from conftest import MODEL_TARGETS, spec_target
+from model_targets import MODEL_TARGETS, spec_target
 
 from hhbc.targets import get_target  # noqa: E402
 

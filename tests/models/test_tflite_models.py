@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hhbc.runner import run_and_compare
-from conftest import MODEL_TARGETS, spec_target
+from model_targets import MODEL_TARGETS, spec_target
 
 pytest.importorskip("ai_edge_litert")
 

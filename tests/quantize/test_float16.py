@@ -17,7 +17,6 @@ from hhbc.quantize.float16 import to_float16
 from hhbc.runner import run_and_compare
 from hhbc.targets import get_target
 
-from conftest import assert_one_line_error
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -68,6 +67,13 @@ def test_float16_runs_on_the_host_within_its_tolerance(demo, tmp_path):
         print(c.line())
         assert c.ok and "float16 build" in c.line()
         assert c.max_rel < 1e-2
+
+
+def assert_one_line_error(proc, *needles: str) -> None:
+    """exit 2, no traceback, one `hhbc: error:` line holding every needle"""
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("hhbc: error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(lines) == 1, proc.stderr
+    assert all(n in lines[0] for n in needles), lines[0]
 
 
 def test_scheme_errors_are_one_line(cli, demo, tmp_path):
