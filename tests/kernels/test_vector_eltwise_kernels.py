@@ -1,13 +1,14 @@
-"""The rvv (RVV 1.0 intrinsics, kernels/rvv/) pooling, elementwise and data-movement kernels
-against the reference kernels, under QEMU: `c908v` (target c908) and `rv64,x-v=true` at VLEN
-128, 256 and 512 (target rvv); the same binary runs on every cpu.
+"""The vector pooling, elementwise and data-movement kernels of both ISAs against the
+reference kernels, under QEMU: `c906` (RVV 0.7.1, kernels/c906/) on `c906fdv`; `rvv` (RVV 1.0
+intrinsics, kernels/rvv/) on `c908v` and `rv64,x-v=true` at VLEN 128, 256 and 512 (the same
+binary runs on every cpu).
 
-One C program per kernel holds every case (f32 and f16): inputs come from a fixed LCG, the
-reference kernel (kernels/ref, float32) and the rvv kernel run on the same tensors, and the
-program prints, per case, the largest |rvv - ref| and the largest |ref|. float16 cases feed
-the half inputs (widened) to the float32 reference and compare within 1e-2 of max |ref|;
-float32 cases within 1e-5 of max |ref| (exact where the kernel computes exactly as ref).
-Outputs are pre-filled with NaN and followed by a guard zone that must stay untouched.
+One C program per kernel and variant holds every case (f32 and f16): inputs come from a fixed
+LCG, the reference kernel (kernels/ref, float32) and the vector kernel run on the same tensors,
+and the program prints, per case, the largest |vector - ref| and the largest |ref|. float16
+cases feed the half inputs (widened) to the float32 reference and compare within 1e-2 of
+max |ref|; float32 cases within 1e-5 of max |ref| (exact where the kernel computes exactly as
+ref). Outputs are pre-filled with NaN and followed by a guard zone that must stay untouched.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ import pytest
 
 from c_harness import INCLUDE, REF, ROOT, needs_zig
 
-RVV = ROOT / "hhbc" / "kernels" / "rvv"
-ZIG_RVV = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh"]
-CPUS = ["c908v", "rv64,x-v=true,vlen=128", "rv64,x-v=true,vlen=256", "rv64,x-v=true,vlen=512"]
+# variant -> (kernel folder, zig flags, QEMU cpus)
+VARIANTS = {
+    "c906": (ROOT / "hhbc" / "kernels" / "c906", ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+zfh"],
+             ["c906fdv"]),
+    "rvv": (ROOT / "hhbc" / "kernels" / "rvv", ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh"],
+            ["c908v", "rv64,x-v=true,vlen=128", "rv64,x-v=true,vlen=256", "rv64,x-v=true,vlen=512"]),
+}
 KERNEL_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
@@ -39,6 +44,13 @@ def _qemu():
 QEMU = _qemu()
 pytestmark = [pytest.mark.qemu, needs_zig,
               pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+
+
+
+@pytest.fixture(params=list(VARIANTS))
+def variant(request) -> str:
+    return request.param
+
 
 F32_TOL = 1e-5
 F16_TOL = 1e-2
@@ -155,12 +167,14 @@ def numel(shape) -> int:
 class Program:
     """The cases of one kernel (f32 and f16) in one C program, run once under QEMU."""
 
-    def __init__(self, tmp_path: Path, name: str, ref_sources: list[str], rvv_sources: list[str],
+    def __init__(self, variant: str, tmp_path: Path, name: str, ref_sources: list[str], vec_sources: list[str],
                  decls: str = ""):
         self.dir = tmp_path
         self.name = name
         self.ref_sources = [REF / s for s in ref_sources]
-        self.rvv_sources = [RVV / s for s in rvv_sources]
+        self.variant = variant
+        self.kernel_dir, self.zig, self.cpus = VARIANTS[variant]
+        self.vec_sources = [self.kernel_dir / s for s in vec_sources]
         self.decls = decls
         self.cases: list[str] = []
         self.tols: dict[str, float] = {}
@@ -176,25 +190,27 @@ class Program:
 
     def run(self) -> dict[str, tuple[float, float]]:
         objs = []
-        for src in self.rvv_sources + self.ref_sources:   # kernels: warning-free at -Werror
+        for src in self.vec_sources + self.ref_sources:   # kernels: warning-free at -Werror
             obj = self.dir / (src.parent.name + "_" + src.stem + ".o")
-            cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_RVV, *KERNEL_FLAGS, "-I", str(INCLUDE),
-                   "-I", str(RVV), "-c", str(src), "-o", str(obj)]
+            cmd = [sys.executable, "-m", "ziglang", "cc", *self.zig, *KERNEL_FLAGS, "-I", str(INCLUDE),
+                   "-I", str(self.kernel_dir), "-c", str(src), "-o", str(obj)]
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             assert res.returncode == 0, f"{src}:\n{res.stderr}"
             objs.append(obj)
         main = self.dir / f"main_{self.name}.c"
-        main.write_text(PRELUDE + self.decls + "\n" + "\n".join(self.cases) + "\nint main(void)\n{\n"
+        # kernels are named hhbc_<op>_<dtype>_VEC in the cases: the variant under test
+        code = (self.decls + "\n" + "\n".join(self.cases)).replace("_VEC", f"_{self.variant}")
+        main.write_text(PRELUDE + code + "\nint main(void)\n{\n"
                         + "".join(f"    case_{i}();\n" for i in range(len(self.cases)))
                         + "    return 0;\n}\n")
         exe = self.dir / f"main_{self.name}"
-        cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_RVV, "-std=c99", "-O1", "-Wall", "-Wextra",
+        cmd = [sys.executable, "-m", "ziglang", "cc", *self.zig, "-std=c99", "-O1", "-Wall", "-Wextra",
                "-Wno-unused-variable", "-Wno-unused-parameter", "-I", str(INCLUDE), str(main),
                *map(str, objs), "-o", str(exe), "-lm"]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, f"build failed:\n{res.stderr[-6000:]}"
         failures = []
-        for cpu in CPUS:
+        for cpu in self.cpus:
             failures += self._run_on(exe, cpu)
         assert not failures, f"{len(failures)} case runs failed:\n" + "\n".join(failures)
 
@@ -225,11 +241,11 @@ class Program:
 
 def unary_case(prog: Program, label: str, fn: str, params_type: str, params: str, in_shape, out_shape,
                lo=-2.0, hi=2.0, f16=False, tol=None, ref_fn: str | None = None, extra: str = ""):
-    """ref_fn(in32, out_ref, &p) against fn (rvv, f32 or f16) on the same data; labels
+    """ref_fn(in32, out_ref, &p) against fn (the vector kernel, f32 or f16) on the same data; labels
     starting with rel_ report the largest elementwise relative error instead."""
     report = "report32rel" if label.startswith("rel_") else "report32"
     n_in, n_out = numel(in_shape), numel(out_shape)
-    ref_fn = ref_fn or fn.replace("_f16_rvv", "_f32").replace("_f32_rvv", "_f32")
+    ref_fn = ref_fn or fn.replace("_f16_VEC", "_f32").replace("_f32_VEC", "_f32")
     if f16:
         body = f"""
 static _Float16 x16[{n_in}], y16[{n_out} + GUARD];
@@ -260,7 +276,7 @@ const {params_type} p = {params};
 
 
 def decl_unary(op: str, params_type: str) -> str:
-    return "".join(f"void hhbc_{op}_{d}_rvv(const hhbc_tensor *in, const hhbc_tensor *out, "
+    return "".join(f"void hhbc_{op}_{d}_VEC(const hhbc_tensor *in, const hhbc_tensor *out, "
                    f"const {params_type} *p);\n" for d in ("f32", "f16"))
 
 
@@ -294,8 +310,8 @@ POOL_CASES = [
 ]
 
 
-def test_pool2d(tmp_path):
-    prog = Program(tmp_path, "pool2d", ["pool2d.c"], ["pool2d.c"], decl_unary("pool2d", "hhbc_pool2d_params"))
+def test_pool2d(tmp_path, variant):
+    prog = Program(variant, tmp_path, "pool2d", ["pool2d.c"], ["pool2d.c"], decl_unary("pool2d", "hhbc_pool2d_params"))
     for kind in ("MAX", "AVG"):
         for (h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, cip, ohw) in POOL_CASES:
             oh, ow = ohw or (pool_out(h, kh, sh, dh, pt, pb), pool_out(w, kw, sw, dw, pl, pr))
@@ -305,7 +321,7 @@ def test_pool2d(tmp_path):
                           f".pad_left = {pl}, .pad_bottom = {pb}, .pad_right = {pr}, .count_include_pad = {cip}}}")
                 label = f"{kind}_{n}x{h}x{w}x{c}_k{kh}x{kw}_s{sh}{sw}_d{dh}{dw}_p{pt}{pl}{pb}{pr}_cip{cip}"
                 for f16 in (False, True):
-                    unary_case(prog, label, f"hhbc_pool2d_{'f16' if f16 else 'f32'}_rvv", "hhbc_pool2d_params",
+                    unary_case(prog, label, f"hhbc_pool2d_{'f16' if f16 else 'f32'}_VEC", "hhbc_pool2d_params",
                                params, (n, h, w, c), (n, oh, ow, c), f16=f16,
                                tol=0.0 if (kind == "MAX") else None)
     prog.run()
@@ -318,14 +334,14 @@ def test_pool2d(tmp_path):
 SIZES = [1, 3, 7, 17, 33, 100, 1000]
 
 
-def test_unary(tmp_path):
-    prog = Program(tmp_path, "unary", ["unary.c"], ["unary.c"], decl_unary("unary", "hhbc_unary_params"))
+def test_unary(tmp_path, variant):
+    prog = Program(variant, tmp_path, "unary", ["unary.c"], ["unary.c"], decl_unary("unary", "hhbc_unary_params"))
     for f16 in (False, True):
         for act in ACTS:
             for size in SIZES:
                 params = f"{{.op = HHBC_UN_ACT, .size = {size}, .act = {act_c(**act)}}}"
                 label = f"ACT_{act['kind']}_{act.get('lo', '')}_{size}"
-                unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_rvv", "hhbc_unary_params",
+                unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_VEC", "hhbc_unary_params",
                            params, (size,), (size,), lo=-8.0, hi=8.0, f16=f16)
         for op, lo, hi in [("TANH", -5.0, 5.0), ("TANH", -0.7, 0.7), ("EXP", -20.0, 20.0), ("EXP", -87.0, 88.0),
                            ("SQRT", 0.0, 100.0), ("RSQRT", 0.01, 100.0), ("ABS", -3.0, 3.0), ("NEG", -3.0, 3.0)]:
@@ -335,14 +351,14 @@ def test_unary(tmp_path):
                         continue
                     params = f"{{.op = HHBC_UN_{op}, .size = {size}, .act = {act_c(**act)}}}"
                     label = f"{op}_{lo}_{hi}_{act['kind']}_{size}"
-                    unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_rvv", "hhbc_unary_params",
+                    unary_case(prog, label, f"hhbc_unary_{'f16' if f16 else 'f32'}_VEC", "hhbc_unary_params",
                                params, (size,), (size,), lo=lo, hi=hi, f16=f16,
                                tol=(2e-2 if f16 and op == "EXP" and hi > 50 else None))
     # the exp / tanh / sigmoid polynomials elementwise against libm (ref), in float32
     for op, act, lo, hi in [("EXP", "NONE", -87.0, 88.0), ("TANH", "NONE", -10.0, 10.0),
                             ("TANH", "NONE", -0.7, 0.7), ("ACT", "SIGMOID", -80.0, 80.0)]:
         params = f"{{.op = HHBC_UN_{op}, .size = 20000, .act = {act_c(act)}}}"
-        unary_case(prog, f"rel_{op}_{act}_{lo}_{hi}", "hhbc_unary_f32_rvv", "hhbc_unary_params", params,
+        unary_case(prog, f"rel_{op}_{act}_{lo}_{hi}", "hhbc_unary_f32_VEC", "hhbc_unary_params", params,
                    (20000,), (20000,), lo=lo, hi=hi, tol=1e-6)
     prog.run()
 
@@ -400,7 +416,7 @@ hhbc_tensor ta = {tensor("a32", a_shape)}, tb = {tensor("b32", b_shape)}, tr = {
 hhbc_tensor ta16 = {tensor("a16", a_shape)}, tb16 = {tensor("b16", b_shape)}, ty16 = {tensor("y16", out_shape)};
 const hhbc_binary_params p = {params};
 hhbc_binary_f32(&ta, &tb, &tr, &p);
-hhbc_binary_f16_rvv(&ta16, &tb16, &ty16, &p);
+hhbc_binary_f16_VEC(&ta16, &tb16, &ty16, &p);
 report16(name, y16, r32, {no});
 """
     else:
@@ -413,16 +429,16 @@ hhbc_tensor ta = {tensor("a32", a_shape)}, tb = {tensor("b32", b_shape)}, tr = {
 hhbc_tensor ty = {tensor("y32", out_shape)};
 const hhbc_binary_params p = {params};
 hhbc_binary_f32(&ta, &tb, &tr, &p);
-hhbc_binary_f32_rvv(&ta, &tb, &ty, &p);
+hhbc_binary_f32_VEC(&ta, &tb, &ty, &p);
 report32(name, y32, r32, {no});
 """
     prog.case(label, body, f16=f16)
 
 
-def test_binary(tmp_path):
-    decls = "".join(f"void hhbc_binary_{d}_rvv(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out, "
+def test_binary(tmp_path, variant):
+    decls = "".join(f"void hhbc_binary_{d}_VEC(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out, "
                     "const hhbc_binary_params *p);\n" for d in ("f32", "f16"))
-    prog = Program(tmp_path, "binary", ["binary.c"], ["binary.c"], decls)
+    prog = Program(variant, tmp_path, "binary", ["binary.c"], ["binary.c"], decls)
     for f16 in (False, True):
         for i, (sa, sb, so) in enumerate(BINARY_SHAPES):
             for op in ("ADD", "SUB", "MUL", "DIV", "MAX", "MIN"):
@@ -437,28 +453,28 @@ def test_binary(tmp_path):
 # softmax, prelu, reduce, pad, concat, copy
 # ----------------------------------------------------------------------------------
 
-def test_softmax(tmp_path):
-    prog = Program(tmp_path, "softmax", ["softmax.c"], ["softmax.c"], decl_unary("softmax", "hhbc_softmax_params"))
+def test_softmax(tmp_path, variant):
+    prog = Program(variant, tmp_path, "softmax", ["softmax.c"], ["softmax.c"], decl_unary("softmax", "hhbc_softmax_params"))
     for f16 in (False, True):
         for outer, axis, inner in [(1, 1, 1), (1, 3, 1), (2, 7, 1), (1, 12, 1), (3, 17, 1), (1, 33, 1),
                                    (2, 1000, 1), (1, 5, 3), (2, 7, 17), (1, 33, 40), (2, 3, 1)]:
             for log in ((0, 1) if inner == 1 else (0,)):   # log-softmax with inner > 1: ref
                 params = f"{{.outer = {outer}, .axis_size = {axis}, .inner = {inner}, .log = {log}}}"
                 shape = (outer, axis, inner)
-                unary_case(prog, f"sm{log}_{outer}x{axis}x{inner}", f"hhbc_softmax_{'f16' if f16 else 'f32'}_rvv",
+                unary_case(prog, f"sm{log}_{outer}x{axis}x{inner}", f"hhbc_softmax_{'f16' if f16 else 'f32'}_VEC",
                            "hhbc_softmax_params", params, shape, shape, lo=-10.0, hi=10.0, f16=f16)
     prog.run()
 
 
-def test_prelu(tmp_path):
-    prog = Program(tmp_path, "prelu", ["prelu.c"], ["prelu.c"], decl_unary("prelu", "hhbc_prelu_params"))
+def test_prelu(tmp_path, variant):
+    prog = Program(variant, tmp_path, "prelu", ["prelu.c"], ["prelu.c"], decl_unary("prelu", "hhbc_prelu_params"))
     for f16 in (False, True):
         for outer, ch, inner in [(1, 1, 1), (4, 3, 1), (5, 7, 1), (3, 17, 1), (2, 33, 1), (1, 64, 1),
                                  (1, 3, 7), (2, 5, 17), (1, 2, 33)]:
             extra = f"static float slope[{ch}];\nfill32(slope, {ch}, -0.5f, 0.5f);"
             params = f"{{.slope = slope, .outer = {outer}, .channels = {ch}, .inner = {inner}}}"
             shape = (outer, ch, inner)
-            unary_case(prog, f"prelu_{outer}x{ch}x{inner}", f"hhbc_prelu_{'f16' if f16 else 'f32'}_rvv",
+            unary_case(prog, f"prelu_{outer}x{ch}x{inner}", f"hhbc_prelu_{'f16' if f16 else 'f32'}_VEC",
                        "hhbc_prelu_params", params, shape, shape, f16=f16, extra=extra)
     prog.run()
 
@@ -472,8 +488,8 @@ def reduce_params(op, in_shape, axes):
             f".out_stride = {ilist(st)}, .out_size = {numel(kept)}, .reduce_count = {count}}}"), kept
 
 
-def test_reduce(tmp_path):
-    prog = Program(tmp_path, "reduce", ["reduce.c"], ["reduce.c"], decl_unary("reduce", "hhbc_reduce_params"))
+def test_reduce(tmp_path, variant):
+    prog = Program(variant, tmp_path, "reduce", ["reduce.c"], ["reduce.c"], decl_unary("reduce", "hhbc_reduce_params"))
     cases = [((1, 7, 7, 33), (1, 2)), ((1, 5, 5, 17), (1, 2)), ((2, 3, 3, 7), (1, 2)), ((1, 1, 1, 64), (1, 2)),
              ((2, 4, 100), (2,)), ((3, 17), (1,)), ((1, 5, 7), (1,)), ((2, 3, 4, 5), (1, 2)), ((2, 3, 4, 5), (0, 1)), ((6,), (0,)),
              ((4, 1, 3), (0, 1, 2)), ((1, 2, 3, 3), (3,))]
@@ -482,13 +498,13 @@ def test_reduce(tmp_path):
             for op in ("MEAN", "SUM", "MAX", "MIN"):
                 params, kept = reduce_params(op, shape, axes)
                 label = f"{op}_{'x'.join(map(str, shape))}_ax{''.join(map(str, axes))}"
-                unary_case(prog, label, f"hhbc_reduce_{'f16' if f16 else 'f32'}_rvv", "hhbc_reduce_params",
+                unary_case(prog, label, f"hhbc_reduce_{'f16' if f16 else 'f32'}_VEC", "hhbc_reduce_params",
                            params, shape, kept, f16=f16, tol=0.0 if op in ("MAX", "MIN") else None)
     prog.run()
 
 
-def test_pad(tmp_path):
-    prog = Program(tmp_path, "pad", ["pad.c"], ["pad.c"], decl_unary("pad", "hhbc_pad_params"))
+def test_pad(tmp_path, variant):
+    prog = Program(variant, tmp_path, "pad", ["pad.c"], ["pad.c"], decl_unary("pad", "hhbc_pad_params"))
     cases = [((1, 5, 5, 7), (0, 1, 1, 0), (0, 1, 1, 0)), ((1, 4, 3, 33), (0, 2, 0, 0), (0, 1, 3, 0)),
              ((1, 3, 3, 3), (0, 0, 0, 2), (0, 0, 0, 5)), ((17,), (3,), (4,)), ((2, 3, 1), (1, 0, 1), (0, 2, 0)),
              ((1, 49, 10, 1), (0, 4, 1, 0), (0, 5, 2, 0))]
@@ -501,16 +517,16 @@ def test_pad(tmp_path):
                 params = (f"{{.mode = HHBC_PAD_{mode}, .value = {fl(0.5)}, .ndim = {len(in_shape)}, "
                           f".in_dim = {ilist(in_shape)}, .out_dim = {ilist(out_shape)}, .before = {ilist(before)}}}")
                 label = f"{mode}_{'x'.join(map(str, in_shape))}_{''.join(map(str, before))}_{''.join(map(str, after))}"
-                unary_case(prog, label, f"hhbc_pad_{'f16' if f16 else 'f32'}_rvv", "hhbc_pad_params", params,
+                unary_case(prog, label, f"hhbc_pad_{'f16' if f16 else 'f32'}_VEC", "hhbc_pad_params", params,
                            in_shape, out_shape, f16=f16, tol=0.0)
     prog.run()
 
 
-def test_concat_copy(tmp_path):
-    decls = "".join(f"void hhbc_concat_{d}_rvv(const hhbc_tensor *const *in, const hhbc_tensor *out, "
+def test_concat_copy(tmp_path, variant):
+    decls = "".join(f"void hhbc_concat_{d}_VEC(const hhbc_tensor *const *in, const hhbc_tensor *out, "
                     "const hhbc_concat_params *p);\n"
-                    f"void hhbc_copy_{d}_rvv(const hhbc_tensor *in, const hhbc_tensor *out);\n" for d in ("f32", "f16"))
-    prog = Program(tmp_path, "concat", ["concat.c", "copy.c"], ["concat.c", "copy.c"], decls)
+                    f"void hhbc_copy_{d}_VEC(const hhbc_tensor *in, const hhbc_tensor *out);\n" for d in ("f32", "f16"))
+    prog = Program(variant, tmp_path, "concat", ["concat.c", "copy.c"], ["concat.c", "copy.c"], decls)
     for f16 in (False, True):
         t = "f16" if f16 else "f32"
         for size in SIZES + [4096 + 5]:
@@ -523,7 +539,7 @@ prep16(y16, {size});
 hhbc_tensor tx = {tensor("x32", (size,))}, tr = {tensor("r32", (size,))};
 hhbc_tensor tx16 = {tensor("x16", (size,))}, ty16 = {tensor("y16", (size,))};
 hhbc_copy_f32(&tx, &tr);
-hhbc_copy_f16_rvv(&tx16, &ty16);
+hhbc_copy_f16_VEC(&tx16, &ty16);
 report16(name, y16, r32, {size});
 """
             else:
@@ -533,7 +549,7 @@ fill32(x32, {size}, -2.0f, 2.0f);
 prep32(y32, {size});
 hhbc_tensor tx = {tensor("x32", (size,))}, tr = {tensor("r32", (size,))}, ty = {tensor("y32", (size,))};
 hhbc_copy_f32(&tx, &tr);
-hhbc_copy_f32_rvv(&tx, &ty);
+hhbc_copy_f32_VEC(&tx, &ty);
 report32(name, y32, r32, {size});
 """
             prog.case(f"copy_{size}", body, f16=f16, tol=0.0)
@@ -562,17 +578,17 @@ report32(name, y32, r32, {size});
             lines.append(f"const hhbc_concat_params p = {{.num_inputs = {k}, .outer = {outer}, .inner = {inner}, "
                          ".axis_dim = axis_dim};")
             lines.append("hhbc_concat_f32(ins, &tr, &p);")
-            lines.append(f"hhbc_concat_{t}_rvv(ins_k, &ty, &p);")
+            lines.append(f"hhbc_concat_{t}_VEC(ins_k, &ty, &p);")
             lines.append(f"report{16 if f16 else 32}(name, y, r32, {n_out});")
             prog.case(f"concat_{outer}_{inner}_{'_'.join(map(str, dims))}", "\n".join(lines), f16=f16, tol=0.0)
     prog.run()
 
 
-def test_cast(tmp_path):
+def test_cast(tmp_path, variant):
     """float32 <-> float16 against the C conversions (round to nearest even), bit for bit."""
-    decls = "".join(f"void hhbc_cast_{a}_{b}_rvv(const hhbc_tensor *in, const hhbc_tensor *out, "
+    decls = "".join(f"void hhbc_cast_{a}_{b}_VEC(const hhbc_tensor *in, const hhbc_tensor *out, "
                     "const hhbc_cast_params *p);\n" for a, b in (("f32", "f16"), ("f16", "f32")))
-    prog = Program(tmp_path, "cast", [], ["cast.c"], decls)
+    prog = Program(variant, tmp_path, "cast", [], ["cast.c"], decls)
     for size in SIZES + [4099]:
         body = f"""
 static float x32[{size}], r32[{size}], y32[{size} + GUARD];
@@ -583,7 +599,7 @@ prep16(y16, {size});
 for (int32_t i = 0; i < {size}; i++) r32[i] = (float)(_Float16)x32[i];
 hhbc_tensor tx = {tensor("x32", (size,))}, ty16 = {tensor("y16", (size,))};
 const hhbc_cast_params p = {{.size = {size}}};
-hhbc_cast_f32_f16_rvv(&tx, &ty16, &p);
+hhbc_cast_f32_f16_VEC(&tx, &ty16, &p);
 report16(name, y16, r32, {size});
 """
         prog.case(f"f32_f16_{size}", body, f16=True, tol=0.0)
@@ -595,16 +611,17 @@ for (int32_t i = 0; i < {size}; i++) r32[i] = (float)x16[i];
 prep32(y32, {size});
 hhbc_tensor tx16 = {tensor("x16", (size,))}, ty = {tensor("y32", (size,))};
 const hhbc_cast_params p = {{.size = {size}}};
-hhbc_cast_f16_f32_rvv(&tx16, &ty, &p);
+hhbc_cast_f16_f32_VEC(&tx16, &ty, &p);
 report32(name, y32, r32, {size});
 """
         prog.case(f"f16_f32_{size}", body, tol=0.0)
     prog.run()
 
 
-def test_transpose(tmp_path):
+@pytest.mark.parametrize("variant", ["rvv"])   # c906 leaves transposes to ref
+def test_transpose(tmp_path, variant):
     """Every permutation shape the graphs make (NHWC <-> NCHW, 2-D, 3-D, 5-D), bit for bit."""
-    prog = Program(tmp_path, "transpose", ["transpose.c"], ["transpose.c"],
+    prog = Program(variant, tmp_path, "transpose", ["transpose.c"], ["transpose.c"],
                    decl_unary("transpose", "hhbc_transpose_params"))
     cases = [((1, 5, 5, 33), (0, 3, 1, 2)), ((1, 33, 5, 5), (0, 2, 3, 1)), ((17, 7), (1, 0)), ((3, 100), (1, 0)),
              ((2, 3, 4), (2, 0, 1)), ((1, 7, 1, 9), (0, 3, 2, 1)), ((2, 3, 4, 5, 6), (4, 2, 0, 3, 1)), ((4, 4), (0, 1))]
@@ -615,13 +632,13 @@ def test_transpose(tmp_path):
             params = (f"{{.ndim = {len(shape)}, .out_dim = {ilist(out_shape)}, "
                       f".in_stride = {ilist([st[a] for a in perm])}}}")
             label = f"T_{'x'.join(map(str, shape))}_{''.join(map(str, perm))}"
-            unary_case(prog, label, f"hhbc_transpose_{'f16' if f16 else 'f32'}_rvv", "hhbc_transpose_params",
+            unary_case(prog, label, f"hhbc_transpose_{'f16' if f16 else 'f32'}_VEC", "hhbc_transpose_params",
                        params, shape, out_shape, f16=f16, tol=0.0)
         # broadcast_to lowers to a transpose with zero strides (a zero inner stride: vlse stride 0)
         for in_shape, out_shape in [((1, 1, 7), (3, 4, 7)), ((3, 1), (3, 8)), ((1, 5, 1), (2, 5, 6))]:
             params = (f"{{.ndim = {len(out_shape)}, .out_dim = {ilist(out_shape)}, "
                       f".in_stride = {ilist(bcast_strides(in_shape, out_shape))}}}")
             label = f"B_{'x'.join(map(str, in_shape))}_{'x'.join(map(str, out_shape))}"
-            unary_case(prog, label, f"hhbc_transpose_{'f16' if f16 else 'f32'}_rvv", "hhbc_transpose_params",
+            unary_case(prog, label, f"hhbc_transpose_{'f16' if f16 else 'f32'}_VEC", "hhbc_transpose_params",
                        params, in_shape, out_shape, f16=f16, tol=0.0)
     prog.run()
