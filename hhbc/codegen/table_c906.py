@@ -20,22 +20,22 @@ ROWS: list[KernelImpl] = [
                  # bottom/right padding makes the output larger than the input
                  supports=lambda n: (is_pointwise(n)
                                      and tuple(n.output.shape[:-1]) == tuple(n.inputs[0].shape[:-1])),
-                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
       for t, dt in (("f32", F32), ("f16", F16))],
     # any kernel size, stride, padding, dilation and groups; weights [G][KH][KW][ICg][OCg]
     *[KernelImpl("conv2d", "c906", f"hhbc_conv2d_{t}_c906", "unary", ("c906/conv2d.c",),
                  "hhbc_conv2d_params", supports=lambda n: True, pack=conv_gkkio,
-                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
       for t, dt in (("f32", F32), ("f16", F16))],
     # multiplier 1, any kernel, stride, padding, dilation; weights [KH][KW][C] as they are
     *[KernelImpl("depthwise_conv2d", "c906", f"hhbc_depthwise_conv2d_{t}_c906", "unary",
                  ("c906/depthwise_conv2d.c",), "hhbc_conv2d_params", supports=is_depthwise_multiplier1,
-                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
       for t, dt in (("f32", F32), ("f16", F16))],
     # weights [K][N]
     *[KernelImpl("dense", "c906", f"hhbc_dense_{t}_c906", "unary", ("c906/dense.c",),
                  "hhbc_dense_params", pack=dense_kn,
-                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
+                 headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h", "c906/hhbc_c906_conv.h"), dtypes=dt)
       for t, dt in (("f32", F32), ("f16", F16))],
 
     # pooling, elementwise, data movement

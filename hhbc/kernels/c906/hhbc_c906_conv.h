@@ -10,11 +10,8 @@
  * registers; SIGMOID/HARDSWISH through a 32x3 float stack buffer in e32,m4 halves), float16
  * outputs narrowed (vfncvt) into v4 first.
  *
- * exp (SIGMOID): Cephes expf scheme, same constants as hhbc_c906_eltwise.h: x clamped to
- * [-87.3, 88.0], n = round(x log2 e), r = x - n ln2 (ln2 split in two), e^r = 1 + r + r^2 P5(r),
- * times 2^n built in the exponent field. Max relative error 9.9e-8 against double exp over
- * [-87, 88]; sigmoid = 1 / (1 + exp(-x)) max relative error 1.5e-7 (measured on c906fdv, see
- * hhbc_c906_eltwise.h), well inside 1e-4.
+ * SIGMOID uses the elementwise kernels' sigmoid (hhbc_c906_eltwise.h: Cephes expf scheme,
+ * max relative error 1.5e-7 measured on c906fdv), well inside 1e-4.
  */
 #ifndef HHBC_C906_CONV_H
 #define HHBC_C906_CONV_H
@@ -24,6 +21,7 @@
 
 #include "hhbc_kernels.h"
 #include "hhbc_rvv071.h"
+#include "hhbc_c906_eltwise.h"
 
 #ifndef HHBC_C906_INLINE
 #define HHBC_C906_INLINE static inline __attribute__((always_inline))
@@ -43,43 +41,11 @@ HHBC_C906_CONV_DECL(f16)
 
 #define HHBC_C906_STRIP 32   /* float32 lanes of e32,m8 at VLEN 128 */
 
-/* ---- exp / sigmoid / hardswish on v8 at e32,m4; scratch v12, v16 ---------------------------- */
-HHBC_C906_INLINE void hhbc_c906_cv_exp_v8(void)
-{
-    HV_VFMIN_VF(v8, v8, 88.0f);
-    HV_VFMAX_VF(v8, v8, -87.3f);
-    HV_VFMUL_VF(v12, v8, 1.44269504088896341f);
-    HV_VFCVT_X_F_V(v12, v12);                       /* n (int32, round to nearest even) */
-    HV_VFCVT_F_X_V(v16, v12);                       /* n (float) */
-    HV_VFNMSAC_VF(v8, 0.693359375f, v16);           /* r = x - n * C1 */
-    HV_VFNMSAC_VF(v8, -2.12194440e-4f, v16);        /* r -= n * C2 */
-    HV_VFMUL_VF(v16, v8, 1.9875691500E-4f);
-    HV_VFADD_VF(v16, v16, 1.3981999507E-3f);
-    HV_VFMUL_VV(v16, v16, v8);
-    HV_VFADD_VF(v16, v16, 8.3334519073E-3f);
-    HV_VFMUL_VV(v16, v16, v8);
-    HV_VFADD_VF(v16, v16, 4.1665795894E-2f);
-    HV_VFMUL_VV(v16, v16, v8);
-    HV_VFADD_VF(v16, v16, 1.6666665459E-1f);
-    HV_VFMUL_VV(v16, v16, v8);
-    HV_VFADD_VF(v16, v16, 5.0000001201E-1f);
-    HV_VFMUL_VV(v16, v16, v8);                      /* P r */
-    HV_VFADD_VF(v16, v16, 1.0f);
-    HV_VFMUL_VV(v16, v16, v8);                      /* P r^2 + r */
-    HV_VFADD_VF(v16, v16, 1.0f);
-    HV_VADD_VX(v12, v12, (long)127);
-    HV_VSLL_VI(v12, v12, 23);                       /* 2^n */
-    HV_VFMUL_VV(v8, v16, v12);
-}
-
 /* SIGMOID or HARDSWISH on v8 (e32,m4); scratch v12, v16 */
 HHBC_C906_INLINE void hhbc_c906_cv_act_slow_v8(hhbc_act_kind kind)
 {
     if (kind == HHBC_ACT_SIGMOID) {
-        HV_VFSGNJN_VV(v8, v8, v8);
-        hhbc_c906_cv_exp_v8();
-        HV_VFADD_VF(v8, v8, 1.0f);
-        HV_VFRDIV_VF(v8, v8, 1.0f);
+        hhbc_c906_sigmoid_v8();   /* the elementwise kernels' exp polynomial */
     } else {
         HV_VFADD_VF(v12, v8, 3.0f);
         HV_VFMAX_VF(v12, v12, 0.0f);
