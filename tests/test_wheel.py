@@ -26,6 +26,7 @@ def test_wheel_contains_templates_kernels_and_toolchain(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("hhbc/templates/model.c.j2", "hhbc/templates/Makefile.j2",
                      "hhbc/kernels/include/hhbc_kernels.h", "hhbc/kernels/ref/conv2d.c",
+                     "hhbc/kernels/ref/conv2d_body.h", "hhbc/kernels/rvv/conv2d.c", "hhbc/kernels/c906/hhbc_rvv071.h",
                      "hhbc/toolchain/insn_count.c"):
         assert required in names, required
     kernel_sources = {p.relative_to(ROOT / "hhbc").as_posix() for p in (ROOT / "hhbc/kernels").rglob("*.[ch]")}
@@ -50,7 +51,7 @@ def test_clean_venv_install_compiles_and_builds(wheel, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = work / "out"
     for name in ("model.c", "model.h", "weights.c", "main.c", "Makefile", "manifest.json", "model",
-                 "kernels/hhbc_kernels.h", "kernels/conv2d.c"):
+                 "kernels/hhbc_kernels.h", "kernels/rvv_conv2d.c", "kernels/hhbc_rvv.h"):
         assert (out / name).exists(), name
     assert sorted(p.name for p in work.iterdir()) == ["out"]   # nothing written outside -o
 
