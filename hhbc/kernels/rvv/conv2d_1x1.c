@@ -15,39 +15,14 @@
 #include "hhbc_rvv.h"
 #include "hhbc_rvv_conv.h"
 
-#define HHBC_RVV_DEFINE_CONV1X1(NAME, D)                                                      \
-void NAME(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_params *p)         \
-{                                                                                             \
-    typedef HHBC_##D##_T elem_t;                                                              \
-    const elem_t *src = (const elem_t *)in->data;                                             \
-    elem_t *dst = (elem_t *)out->data;                                                        \
-    const elem_t *wgt = (const elem_t *)p->weight;                                            \
-    const int32_t ic_n = in->dim[3], oc_n = out->dim[3];                                      \
-    const int32_t px_n = out->dim[0] * out->dim[1] * out->dim[2];                             \
-    const hhbc_rvv_epi epi = hhbc_rvv_epi_make(&p->act);                                      \
-    size_t vl;                                                                                \
-    for (int32_t oc0 = 0; oc0 < oc_n; oc0 += (int32_t)vl) {                                   \
-        vl = HHBC_##D##_SETVL((size_t)(oc_n - oc0));                                          \
-        int32_t px = 0;                                                                       \
-        for (; px + 3 <= px_n; px += 3) {                                                     \
-            const elem_t *x0 = src + (size_t)px * ic_n;                                       \
-            const elem_t *x1 = x0 + ic_n, *x2 = x1 + ic_n;                                    \
-            const elem_t *w = wgt + oc0;                                                      \
-            vfloat32m8_t a0 = HHBC_RVV_BIAS(p->bias, oc0, vl);                                \
-            vfloat32m8_t a1 = a0, a2 = a0;                                                    \
-            HHBC_RVV_RUN3(D, a0, a1, a2, x0, x1, x2, w, oc_n, ic_n, vl);                      \
-            elem_t *y = dst + (size_t)px * oc_n + oc0;                                        \
-            HHBC_RVV_STORE3(D, y, y + oc_n, y + 2 * oc_n, a0, a1, a2, epi, vl);               \
-        }                                                                                     \
-        for (; px < px_n; px++) {                                                             \
-            const elem_t *x0 = src + (size_t)px * ic_n;                                       \
-            const elem_t *w = wgt + oc0;                                                      \
-            vfloat32m8_t a0 = HHBC_RVV_BIAS(p->bias, oc0, vl);                                \
-            HHBC_RVV_RUN1(D, a0, x0, w, oc_n, ic_n, vl);                                      \
-            HHBC_RVV_STORE1(D, dst + (size_t)px * oc_n + oc0, a0, epi, vl);                   \
-        }                                                                                     \
-    }                                                                                         \
+void hhbc_conv2d_1x1_f32_rvv(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_params *p)
+{
+    hhbc_rvv_gemm_F32((const float *)in->data, (float *)out->data, (const float *)p->weight, p->bias,
+                      out->dim[0] * out->dim[1] * out->dim[2], out->dim[3], in->dim[3], &p->act);
 }
 
-HHBC_RVV_DEFINE_CONV1X1(hhbc_conv2d_1x1_f32_rvv, F32)
-HHBC_RVV_DEFINE_CONV1X1(hhbc_conv2d_1x1_f16_rvv, F16)
+void hhbc_conv2d_1x1_f16_rvv(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_params *p)
+{
+    hhbc_rvv_gemm_F16((const _Float16 *)in->data, (_Float16 *)out->data, (const _Float16 *)p->weight, p->bias,
+                      out->dim[0] * out->dim[1] * out->dim[2], out->dim[3], in->dim[3], &p->act);
+}

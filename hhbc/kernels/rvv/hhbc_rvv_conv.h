@@ -287,4 +287,41 @@ static inline void hhbc_rvv_zero_##SUF(T *dst, int32_t n)                       
 HHBC_RVV_DEFINE_COPY(F32, float, 32)
 HHBC_RVV_DEFINE_COPY(F16, _Float16, 16)
 
+/* out[M][N] = act(x[M][K] . w[K][N] + bias[N]): the pointwise convolution (M pixels) and the
+ * dense layer share it. Output columns are the vector axis; rows go in tiles of 3 sharing
+ * each weight-vector load, the remainder one at a time. */
+#define HHBC_RVV_DEFINE_GEMM(D)                                                               \
+static inline void hhbc_rvv_gemm_##D(const HHBC_##D##_T *src, HHBC_##D##_T *dst,               \
+                                     const HHBC_##D##_T *wgt, const float *bias, int32_t m_n,  \
+                                     int32_t n_n, int32_t k_n, const hhbc_act *act)            \
+{                                                                                             \
+    typedef HHBC_##D##_T elem_t;                                                              \
+    const hhbc_rvv_epi epi = hhbc_rvv_epi_make(act);                                          \
+    size_t vl;                                                                                \
+    for (int32_t n0 = 0; n0 < n_n; n0 += (int32_t)vl) {                                       \
+        vl = HHBC_##D##_SETVL((size_t)(n_n - n0));                                            \
+        int32_t m = 0;                                                                        \
+        for (; m + 3 <= m_n; m += 3) {                                                        \
+            const elem_t *x0 = src + (size_t)m * k_n;                                         \
+            const elem_t *x1 = x0 + k_n, *x2 = x1 + k_n;                                      \
+            const elem_t *w = wgt + n0;                                                       \
+            vfloat32m8_t a0 = HHBC_RVV_BIAS(bias, n0, vl);                                    \
+            vfloat32m8_t a1 = a0, a2 = a0;                                                    \
+            HHBC_RVV_RUN3(D, a0, a1, a2, x0, x1, x2, w, n_n, k_n, vl);                        \
+            elem_t *y = dst + (size_t)m * n_n + n0;                                           \
+            HHBC_RVV_STORE3(D, y, y + n_n, y + 2 * n_n, a0, a1, a2, epi, vl);                 \
+        }                                                                                     \
+        for (; m < m_n; m++) {                                                                \
+            const elem_t *x0 = src + (size_t)m * k_n;                                         \
+            const elem_t *w = wgt + n0;                                                       \
+            vfloat32m8_t a0 = HHBC_RVV_BIAS(bias, n0, vl);                                    \
+            HHBC_RVV_RUN1(D, a0, x0, w, n_n, k_n, vl);                                        \
+            HHBC_RVV_STORE1(D, dst + (size_t)m * n_n + n0, a0, epi, vl);                      \
+        }                                                                                     \
+    }                                                                                         \
+}
+HHBC_RVV_DEFINE_GEMM(F32)
+HHBC_RVV_DEFINE_GEMM(F16)
+#undef HHBC_RVV_DEFINE_GEMM
+
 #endif /* HHBC_RVV_CONV_H */
