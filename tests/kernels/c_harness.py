@@ -33,6 +33,34 @@ def ilist(xs) -> str:
     return "{" + ", ".join(str(int(v)) for v in xs) + "}"
 
 
+def fl(x) -> str:
+    """Exact C99 float literal (hex) of x rounded to float32."""
+    import numpy as np
+    return float(np.float32(x)).hex() + "f"
+
+
+def tensor(data: str, shape) -> str:
+    """A hhbc_tensor initializer."""
+    return f"{{.data = {data}, .dim = {ilist(shape)}, .ndim = {len(shape)}}}"
+
+
+def act_c(kind="NONE", lo=0.0, hi=0.0, alpha=0.0) -> str:
+    return f"{{.kind = HHBC_ACT_{kind}, .lo = {fl(lo)}, .hi = {fl(hi)}, .alpha = {fl(alpha)}}}"
+
+
+# every fused activation, with a narrow clip and a leaky slope
+ACTS = [dict(kind="NONE"), dict(kind="RELU"), dict(kind="CLIP", lo=0.0, hi=6.0),
+        dict(kind="CLIP", lo=-0.5, hi=0.25), dict(kind="LEAKY_RELU", alpha=0.1),
+        dict(kind="HARDSWISH"), dict(kind="SIGMOID")]
+
+
+def numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
 def cstr(path) -> str:
     return json.dumps(str(path))
 

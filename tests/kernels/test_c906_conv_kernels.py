@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from c_harness import INCLUDE, REF, ROOT, needs_zig
+from c_harness import ACTS, INCLUDE, REF, ROOT, act_c, needs_zig, tensor
 
 C906 = ROOT / "hhbc" / "kernels" / "c906"
 ZIG_C906 = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+zfh"]
@@ -110,34 +110,6 @@ DECLS = "".join(
     for k, pt in (("conv2d_1x1", "hhbc_conv2d_params"), ("conv2d", "hhbc_conv2d_params"),
                   ("depthwise_conv2d", "hhbc_conv2d_params"), ("dense", "hhbc_dense_params")))
 
-
-def ilist(xs) -> str:
-    return "{" + ", ".join(str(int(v)) for v in xs) + "}"
-
-
-def fl(x) -> str:
-    import numpy as np
-    return float(np.float32(x)).hex() + "f"
-
-
-def tensor(data: str, shape) -> str:
-    return f"{{.data = {data}, .dim = {ilist(shape)}, .ndim = {len(shape)}}}"
-
-
-def act_c(kind="NONE", lo=0.0, hi=0.0, alpha=0.0) -> str:
-    return f"{{.kind = HHBC_ACT_{kind}, .lo = {fl(lo)}, .hi = {fl(hi)}, .alpha = {fl(alpha)}}}"
-
-
-ACTS = [dict(kind="NONE"), dict(kind="RELU"), dict(kind="CLIP", lo=0.0, hi=6.0),
-        dict(kind="CLIP", lo=-0.5, hi=0.25), dict(kind="LEAKY_RELU", alpha=0.1),
-        dict(kind="HARDSWISH"), dict(kind="SIGMOID")]
-
-
-def numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 class Program:

@@ -13,7 +13,6 @@ ref). Outputs are pre-filled with NaN and followed by a guard zone that must sta
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from c_harness import INCLUDE, REF, ROOT, needs_zig
+from c_harness import ACTS, INCLUDE, REF, ROOT, act_c, fl, ilist, needs_zig, numel, tensor
 
 # variant -> (kernel folder, zig flags, QEMU cpus)
 VARIANTS = {
@@ -134,34 +133,6 @@ static void report16(const char *name, const _Float16 *got, const float *ref, in
 }
 """
 
-
-def ilist(xs) -> str:
-    return "{" + ", ".join(str(int(v)) for v in xs) + "}"
-
-
-def fl(x) -> str:
-    import numpy as np
-    return float(np.float32(x)).hex() + "f"
-
-
-def tensor(data: str, shape) -> str:
-    return f"{{.data = {data}, .dim = {ilist(shape)}, .ndim = {len(shape)}}}"
-
-
-def act_c(kind="NONE", lo=0.0, hi=0.0, alpha=0.0) -> str:
-    return f"{{.kind = HHBC_ACT_{kind}, .lo = {fl(lo)}, .hi = {fl(hi)}, .alpha = {fl(alpha)}}}"
-
-
-ACTS = [dict(kind="NONE"), dict(kind="RELU"), dict(kind="CLIP", lo=0.0, hi=6.0),
-        dict(kind="CLIP", lo=-0.5, hi=0.25), dict(kind="LEAKY_RELU", alpha=0.1),
-        dict(kind="HARDSWISH"), dict(kind="SIGMOID")]
-
-
-def numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 class Program:
