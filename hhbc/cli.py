@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cc", help="C compiler (default: zig cc for RISC-V, cc for host)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random default inputs")
     p.add_argument("--save-outputs", metavar="DIR", help="write out_<k>.npy of the emulated run here")
+    p.add_argument("--expected", nargs="+", metavar="OUT.npy",
+                   help="compare with these outputs instead of running the framework: one .npy or .pb "
+                        "(ONNX TensorProto) per model output in order, or an .npz holding them in order")
 
     p = sub.add_parser("bench", help="per-layer instruction counts under QEMU, RAM and flash")
     _add_model_options(p)
@@ -149,9 +152,45 @@ def _load_inputs(paths: list[str]) -> list[np.ndarray] | None:
     arrays = []
     for path in paths:
         try:
-            arrays.append(np.load(path, allow_pickle=False))
+            if path.endswith(".pb"):   # an ONNX TensorProto, as in ONNX's test data
+                import onnx
+                from onnx import numpy_helper
+
+                tensor = onnx.TensorProto()
+                tensor.ParseFromString(Path(path).read_bytes())
+                arrays.append(numpy_helper.to_array(tensor))
+            else:
+                arrays.append(np.load(path, allow_pickle=False))
         except Exception as err:
-            raise HhbcError(f"--input {path}: not a readable .npy file ({err})") from None
+            raise HhbcError(f"--input {path}: not a readable .npy or .pb file ({err})") from None
+    return arrays
+
+
+def _load_expected(paths: list[str] | None) -> list[tuple[str, np.ndarray]] | None:
+    """--expected files -> (label, array) per output: .npy and .pb one array each, .npz all of
+    its arrays in the order they were saved."""
+    if not paths:
+        return None
+    arrays = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise HhbcError(f"--expected {path}: no such file")
+        try:
+            if path.endswith(".pb"):
+                import onnx
+                from onnx import numpy_helper
+
+                tensor = onnx.TensorProto()
+                tensor.ParseFromString(Path(path).read_bytes())
+                arrays.append((path, numpy_helper.to_array(tensor)))
+            elif path.endswith(".npz"):
+                with np.load(path, allow_pickle=False) as npz:
+                    arrays.extend((f"{path}[{key}]", npz[key]) for key in npz.files)
+            else:
+                arrays.append((path, np.load(path, allow_pickle=False)))
+        except Exception as err:
+            raise HhbcError(f"--expected {path}: not a readable .npy/.npz/.pb file "
+                            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
     return arrays
 
 
@@ -162,10 +201,14 @@ def _cmd_run(args, argv) -> int:
 
     target = get_target(args.target)
     inputs = _load_inputs(args.input)
+    expected = _load_expected(args.expected)
+    if expected is not None and inputs is None:
+        raise HhbcError("--expected needs the inputs those outputs came from (--input, once per model input)")
     result = run_and_compare(
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
         options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
-        command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme)
+        command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme,
+        expected=expected)
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)
@@ -175,7 +218,8 @@ def _cmd_run(args, argv) -> int:
         print(c.line())
     bad = [c.name for c in result.comparisons if not c.ok]
     if bad:
-        raise MismatchError(f"outputs differ from {result.compiled.model.format} beyond tolerance: "
+        against = "the --expected outputs" if expected is not None else result.compiled.model.format
+        raise MismatchError(f"outputs differ from {against} beyond tolerance: "
                             f"{', '.join(bad)}")
     return 0
 

@@ -32,6 +32,7 @@ class Comparison:
     limit: float
     step: QuantStep | None = None
     note: str = ""          # how the limit was set, when not the plain float tolerance
+    specials: int = 0       # elements NaN on both sides or the same infinity on both: equal
 
     @property
     def ok(self) -> bool:
@@ -45,8 +46,10 @@ class Comparison:
                     f"{self.max_abs / self.step.scale:.2f} quantization steps of {self.step.scale:.4g} "
                     f"(limit {n} step{'' if n == 1 else 's'}) {verdict}")
         note = f", {self.note}" if self.note else ""
+        special = (f"; {self.specials} NaN/inf element{'' if self.specials == 1 else 's'} equal on both sides"
+                   if self.specials else "")
         return (f"{self.name} {list(self.shape)}: max abs err {self.max_abs:.3e}, "
-                f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}{note}) {verdict}")
+                f"max rel err {self.max_rel:.3e} (limit {self.limit:.1e}{note}){special} {verdict}")
 
 
 def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLERANCE,
@@ -60,10 +63,15 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLE
     ref = np.asarray(ref, np.float64)
     if got.shape != ref.shape:   # same bytes in another layout must not pass
         return Comparison(name, tuple(got.shape), float("inf"), float("inf"), 0.0, 0.0)
-    ref_max = float(np.max(np.abs(ref))) if ref.size else 0.0
-    max_abs = float(np.max(np.abs(got - ref))) if ref.size else 0.0
-    if not np.all(np.isfinite(got)):
-        max_abs = float("inf")
+    # NaN against NaN and an infinity against the same infinity are equal (Sqrt of a negative,
+    # Log of 0, Reciprocal of 0); they are counted, and left out of the error and the scale.
+    special = (np.isnan(got) & np.isnan(ref)) | (np.isinf(got) & (got == ref))
+    finite_ref = np.abs(ref[~special & np.isfinite(ref)])
+    ref_max = float(np.max(finite_ref)) if finite_ref.size else 0.0
+    rest_got, rest_ref = got[~special], ref[~special]
+    max_abs = float(np.max(np.abs(rest_got - rest_ref))) if rest_ref.size else 0.0
+    if not (np.all(np.isfinite(rest_got)) and np.all(np.isfinite(rest_ref))):
+        max_abs = float("inf")   # a NaN or infinity on one side only
     limit = 0.0 if exact else tol * max(1.0, ref_max)
     note = ""
     if scheme == "float16" and not exact:
@@ -71,4 +79,4 @@ def compare(name: str, got: np.ndarray, ref: np.ndarray, tol: float = FLOAT_TOLE
     if step is not None and not exact:
         limit += step.steps * step.scale
     return Comparison(name, tuple(got.shape), max_abs, max_abs / max(ref_max, 1e-30), ref_max, limit,
-                      step if not exact else None, note)
+                      step if not exact else None, note, int(np.count_nonzero(special)))

@@ -31,18 +31,40 @@ class RunResult:
         return all(c.ok for c in self.comparisons)
 
 
-def default_inputs(infos, seed: int = 0) -> list[np.ndarray]:
+def default_inputs(infos, seed: int = 0, graph=None) -> list[np.ndarray]:
+    """Seeded random inputs: standard normal floats, full-range int8, and for an int32/int64
+    input valid indices of every gather that reads it, [-n, n) with n its smallest axis."""
     rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, size=i.shape, dtype=np.int8) if i.dtype == "int8"
-            else rng.standard_normal(i.shape).astype(i.dtype) for i in infos]
+    arrays = []
+    for i in infos:
+        if i.dtype == "int8":
+            arrays.append(rng.integers(-128, 128, size=i.shape, dtype=np.int8))
+        elif i.dtype in ("int32", "int64"):
+            n = index_range(i.name, graph)
+            arrays.append(rng.integers(-n, n, size=i.shape).astype(i.dtype))
+        else:
+            arrays.append(rng.standard_normal(i.shape).astype(i.dtype))
+    return arrays
+
+
+def index_range(name: str, graph) -> int:
+    """The smallest axis that the gathers reading input `name` as indices index into."""
+    dims = [n.params["axis_dim"] for n in (graph.nodes if graph is not None else [])
+            if n.op.startswith("gather") and len(n.inputs) > 1 and n.inputs[1].storage().name == name]
+    if not dims:
+        raise HhbcError(f"input '{name}' is an integer tensor that no gather reads as indices: "
+                        "give its values with --input")
+    return min(dims)
 
 
 def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[np.ndarray] | None = None,
                     out_dir: str | Path | None = None, vlen: int | None = None, cc: str | None = None,
                     options: ImportOptions = ImportOptions(), prefix: str = "model", seed: int = 0,
                     verbose: bool = False, command: str = "",
-                    progress: Progress | None = None, scheme: str = "float32") -> RunResult:
-    """Compile and build the model for `target`, run it, and compare with the framework."""
+                    progress: Progress | None = None, scheme: str = "float32",
+                    expected: Sequence[tuple[str, np.ndarray]] | None = None) -> RunResult:
+    """Compile and build the model for `target`, run it, and compare with the framework, or,
+    given `expected` ((where it came from, array) per output, in output order), with those."""
     progress = progress or Progress(False)
     with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
@@ -51,21 +73,46 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
         model = compiled.model
         if inputs is not None and len(inputs) != len(model.inputs):
             raise HhbcError(f"{len(inputs)} input array(s) given for a model with {len(model.inputs)} input(s)")
-        arrays = list(inputs) if inputs is not None else default_inputs(model.inputs, seed)
+        arrays = list(inputs) if inputs is not None else default_inputs(model.inputs, seed, compiled.graph)
         arrays = [_fit_input(a, info) for a, info in zip(arrays, model.inputs)]
         progress(f"building for {target.name}")
         elf = build(project, target, cc=cc)
         vlen = compiled.manifest["vlen"]
         progress("running natively" if target.is_host else f"running under QEMU ({target.qemu_cpu_for(vlen)})")
         got = run_model(elf, target, vlen, arrays, compiled.manifest["outputs"], Path(tmp) / "io")
-    if model.reference is None:
-        raise HhbcError(f"no reference runner for format '{model.format}'")
-    progress(f"running the reference ({model.format})")
-    refs = model.reference(arrays)
+    if expected is not None:
+        refs = check_expected(expected, model.outputs)
+    else:
+        if model.reference is None:
+            raise HhbcError(f"no reference runner for format '{model.format}'")
+        progress(f"running the reference ({model.format})")
+        refs = model.reference(arrays)
     steps = model.output_steps or [None] * len(model.outputs)
     comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
                    for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
+
+
+def check_expected(expected: Sequence[tuple[str, np.ndarray]], outputs) -> list[np.ndarray]:
+    """The user's expected outputs, one per model output in order, checked against the
+    outputs' shapes (a size-preserving difference such as a dropped batch axis is accepted)."""
+    if len(expected) != len(outputs):
+        where = ", ".join(label for label, _ in expected) or "none"
+        raise HhbcError(f"--expected gives {len(expected)} array(s) ({where}) for a model with "
+                        f"{len(outputs)} output(s) ({', '.join(o.name for o in outputs)})")
+    refs = []
+    for (label, array), info in zip(expected, outputs):
+        array = np.asarray(array)
+        shape = tuple(info.shape)
+        if array.shape != shape:
+            if array.size != int(np.prod(shape, dtype=np.int64)):
+                raise HhbcError(f"--expected {label}: shape {list(array.shape)} does not match output "
+                                f"'{info.name}' {list(shape)}")
+            array = array.reshape(shape)
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise HhbcError(f"--expected {label}: {array.dtype} array for output '{info.name}'")
+        refs.append(array)
+    return refs
 
 
 def _fit_input(array: np.ndarray, info) -> np.ndarray:

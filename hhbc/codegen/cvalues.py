@@ -34,8 +34,8 @@ def c_array_body(array: np.ndarray, per_line: int = 8) -> str:
     return ",\n    ".join(lines)
 
 
-C_TYPES = {"float32": "float", "float64": "double", "int32": "int32_t", "int8": "int8_t", "uint8": "uint8_t",
-           "int16": "int16_t", "float16": "_Float16"}
+C_TYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int32_t", "int8": "int8_t",
+           "uint8": "uint8_t", "int16": "int16_t", "float16": "_Float16"}
 
 
 def c_ints(values: list[int], width: int | None = None) -> str:

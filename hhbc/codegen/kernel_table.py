@@ -48,6 +48,8 @@ REF_F32 = _rows("ref", F32, (), [
     ("deconv2d",         "hhbc_deconv2d_f32",         "ref/deconv2d.c",         "hhbc_deconv2d_params",      "unary"),
     ("strided_slice",    "hhbc_strided_slice_f32",    "ref/strided_slice.c",    "hhbc_strided_slice_params", "unary"),
     ("lrn",              "hhbc_lrn_f32",              "ref/lrn.c",              "hhbc_lrn_params",           "unary"),
+    ("gather",           "hhbc_gather_f32",           "ref/gather.c",           "hhbc_gather_params",        "binary"),
+    ("where",            "hhbc_where_f32",            "ref/where.c",            "hhbc_where_params",         "binary"),
 ])
 
 # Every float reference kernel is one type-generic loop nest, ref/<op>_body.h, instantiated
@@ -78,6 +80,7 @@ REF_I8 = _rows("ref", I8, I8_HEADERS, [
     ("mul_i8",              "hhbc_mul_i8",              "ref/mul_i8.c",              "hhbc_mul_i8_params",         "binary"),
     ("mean_i8",             "hhbc_mean_i8",             "ref/mean_i8.c",             "hhbc_mean_i8_params",        "unary"),
     ("lut_i8",              "hhbc_lut_i8",              "ref/lut_i8.c",              "hhbc_lut_i8_params",         "unary"),
+    ("prelu_i8",            "hhbc_prelu_i8",            "ref/prelu_i8.c",            "hhbc_prelu_i8_params",       "unary"),
     ("hardswish_i8",        "hhbc_hardswish_i8",        "ref/hardswish_i8.c",        "hhbc_hardswish_i8_params",   "unary"),
     ("requantize_i8",       "hhbc_requantize_i8",       "ref/requantize_i8.c",       "hhbc_requantize_i8_params",  "unary"),
     ("concat_i8",           "hhbc_concat_i8",           "ref/concat_i8.c",           "hhbc_concat_i8_params",      "list"),
@@ -85,10 +88,31 @@ REF_I8 = _rows("ref", I8, I8_HEADERS, [
     # a model output that is a view of another tensor is copied out
     ("copy",                "hhbc_copy_i8",             "ref/copy_i8.c",             None,                         "plain"),
 ]) + [
+    # data movement and selection on raw int8 (TFLite keeps the input's scale and zero point):
+    # the float op's params struct and type-generic loop nest, ref/<op>_body.h, for int8_t
+    KernelImpl(op, "ref", f"hhbc_{op}_i8", signature, (f"ref/{op}_i8.c",), f"hhbc_{op}_params",
+               supports=supports, headers=(*I8_HEADERS, f"ref/{op}_body.h"), dtypes=I8)
+    for op, signature, supports in [
+        ("strided_slice", "unary", lambda n: True),
+        ("transpose", "unary", lambda n: True),
+        ("gather", "binary", lambda n: True),   # indices: the second input, int32 or int64
+        ("resize2d", "unary", lambda n: n.params.get("mode") == "nearest"),
+        ("binary", "binary", lambda n: n.params.get("op") in ("max", "min")
+         and n.params.get("act", {}).get("kind", "none") == "none"),
+        ("reduce", "unary", lambda n: n.params.get("op") in ("max", "min")),
+    ]
+] + [
     KernelImpl("quantize_i8", "ref", "hhbc_quantize_i8", "unary", ("ref/quantize_i8.c",), "hhbc_affine_i8_params",
                headers=I8_HEADERS, dtypes=("float32", "int8")),
     KernelImpl("dequantize_i8", "ref", "hhbc_dequantize_i8", "unary", ("ref/dequantize_i8.c",),
                "hhbc_affine_i8_params", headers=I8_HEADERS, dtypes=("int8", "float32")),
+] + [
+    # ArgMax/ArgMin: float32, float16 or raw int8 values in; int32 or int64 indices out
+    KernelImpl("argreduce", "ref", f"hhbc_argreduce_{t}", "unary", (f"ref/{src}",), "hhbc_argreduce_params",
+               headers=(*headers, "ref/argreduce_body.h"), dtypes=(din, dout))
+    for t, src, din, headers in (("f32", "argreduce.c", "float32", ()), ("f16", "argreduce_f16.c", "float16", ()),
+                                 ("i8", "argreduce_i8.c", "int8", I8_HEADERS))
+    for dout in ("int32", "int64")
 ]
 
 # ---- weight-only int8 kernels: float activations, int8 weights + per-channel scales ------

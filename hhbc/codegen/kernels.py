@@ -42,6 +42,12 @@ def vector_mac_share(graph: KernelGraph) -> float:
     return vec / total if total else 0.0
 
 
+# Inputs a kernel reads as integer indices (int32 or int64, told by its params), not as data.
+INDEX_INPUTS = {"gather": 1}
+
+
 def _reads(node: Node, impl: KernelImpl) -> bool:
     want_in, want_out = impl.dtypes
-    return node.output.dtype == want_out and all(t.dtype == want_in for t in node.inputs if t.kind != "const")
+    index = INDEX_INPUTS.get(node.op)
+    return node.output.dtype == want_out and all(t.dtype == want_in for k, t in enumerate(node.inputs)
+                                                  if t.kind != "const" and k != index)

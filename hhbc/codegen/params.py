@@ -40,6 +40,12 @@ PARAM_FIELDS["depthwise_conv2d"] = PARAM_FIELDS["conv2d"]
 PARAM_FIELDS["deconv2d"] = PARAM_FIELDS["conv2d"]
 PARAM_FIELDS["strided_slice"] = [("ndim", "int"), ("out_dim", "ints"), ("in_stride", "ints"), ("offset", "int")]
 PARAM_FIELDS["cast"] = [("size", "int")]
+PARAM_FIELDS["gather"] = [("outer", "int"), ("axis_dim", "int"), ("inner", "int"), ("num_indices", "int"),
+                          ("index_bytes", "int")]
+PARAM_FIELDS["argreduce"] = [("op", "enum:HHBC_ARG_"), ("outer", "int"), ("axis_dim", "int"), ("inner", "int"),
+                             ("select_last", "int"), ("out_bytes", "int")]
+PARAM_FIELDS["where"] = [("cond", "const:cond"), ("ndim", "int"), ("out_dim", "ints"), ("a_stride", "ints"),
+                         ("b_stride", "ints"), ("c_stride", "ints")]
 PARAM_FIELDS["lrn"] = [("outer", "int"), ("channels", "int"), ("inner", "int"), ("size", "int"),
                        ("pre_pad", "int"), ("alpha_over_size", "float"), ("k", "float"), ("beta", "float")]
 
@@ -68,7 +74,7 @@ PARAM_FIELDS["add_i8"] = [
     ("a_shift", "int"), ("b_zp", "int"), ("b_multiplier", "int"), ("b_shift", "int"),
     ("output_zp", "int"), ("output_multiplier", "int"), ("output_shift", "int"),
     ("act_min", "int"), ("act_max", "int"), ("onnx", "int"), ("a_ratio", "float"), ("b_ratio", "float"),
-    ("fixed", "float")]
+    ("fixed", "float"), ("sub", "int")]
 PARAM_FIELDS["mul_i8"] = [
     ("shape", "broadcast"), ("a_zp", "int"), ("b_zp", "int"), ("output_zp", "int"),
     ("output_multiplier", "int"), ("output_shift", "int"), ("act_min", "int"), ("act_max", "int")]
@@ -76,6 +82,7 @@ PARAM_FIELDS["mean_i8"] = [
     ("ndim", "int"), ("in_dim", "ints"), ("reduced", "ints"), ("count", "int"), ("input_zp", "int"),
     ("output_zp", "int"), ("multiplier", "int"), ("shift", "int")]
 PARAM_FIELDS["lut_i8"] = [("table", "const:table")]
+PARAM_FIELDS["prelu_i8"] = [("channels", "int"), ("table", "const:table")]
 PARAM_FIELDS["hardswish_i8"] = [
     ("input_zp", "int"), ("output_zp", "int"), ("output_multiplier", "int"), ("output_exponent", "int"),
     ("reluish_multiplier", "int"), ("reluish_exponent", "int")]

@@ -32,6 +32,7 @@ SUPPORTED_OPS = frozenset({
     "BatchNorm", "Concat", "Convolution", "Crop", "Deconvolution", "Dropout", "Eltwise", "Flatten",
     "InnerProduct", "Input", "LRN", "Permute", "Pooling", "Power", "PReLU", "ReLU", "Reshape", "Scale",
     "Sigmoid", "Slice", "Softmax", "Split", "TanH",
+    "AbsVal", "Bias", "BNLL", "Clip", "ELU", "Exp", "Log", "Reduction", "Swish", "Threshold", "Tile",
 })
 
 

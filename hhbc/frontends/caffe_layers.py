@@ -277,6 +277,70 @@ def power(b: _Builder, layer: Layer, x):
     return [b.emit(y) if y is not x else x]
 
 
+def absval(b: _Builder, layer: Layer, x):
+    return [b.emit(relax.op.abs(x))]
+
+
+def _affine_in(x, scale: float, shift: float) -> relax.Expr:
+    y = relax.op.multiply(x, _scalar(scale)) if scale != 1.0 else x
+    return relax.op.add(y, _scalar(shift)) if shift != 0.0 else y
+
+
+def exp(b: _Builder, layer: Layer, x):
+    """base ^ (shift + scale * x); base -1 is e."""
+    p = layer.param("exp_param")
+    ln_base = 1.0 if p.base == -1.0 else _log_base(b, p.base)
+    return [b.emit(relax.op.exp(_affine_in(x, p.scale * ln_base, p.shift * ln_base)))]
+
+
+def log(b: _Builder, layer: Layer, x):
+    """log_base(shift + scale * x); base -1 is e."""
+    p = layer.param("log_param")
+    y = relax.op.log(_affine_in(x, p.scale, p.shift))
+    if p.base != -1.0:
+        y = relax.op.multiply(y, _scalar(1.0 / _log_base(b, p.base)))
+    return [b.emit(y)]
+
+
+def _log_base(b: _Builder, base: float) -> float:
+    if base <= 0 or base == 1:
+        raise b.fail(f"base {base:g}: must be positive and not 1 (or -1 for e)")
+    return float(np.log(np.float64(base)))
+
+
+def elu(b: _Builder, layer: Layer, x):
+    """x > 0 ? x : alpha * (exp(x) - 1), as relu(x) - alpha * relu(1 - exp(x))."""
+    alpha = float(layer.param("elu_param").alpha)
+    neg = relax.op.nn.relu(relax.op.subtract(_scalar(1.0), relax.op.exp(x)))
+    return [b.emit(relax.op.subtract(relax.op.nn.relu(x), relax.op.multiply(neg, _scalar(alpha))))]
+
+
+def clip(b: _Builder, layer: Layer, x):
+    p = layer.param("clip_param")
+    if p.min > p.max:
+        raise b.fail(f"min {p.min:g} is above max {p.max:g}")
+    return [b.emit(relax.op.clip(x, float(p.min), float(p.max)))]
+
+
+def swish(b: _Builder, layer: Layer, x):
+    """x * sigmoid(beta * x)."""
+    beta = float(layer.param("swish_param").beta)
+    inner = relax.op.multiply(x, _scalar(beta)) if beta != 1.0 else x
+    return [b.emit(relax.op.multiply(x, relax.op.sigmoid(inner)))]
+
+
+def threshold(b: _Builder, layer: Layer, x):
+    """x > threshold ? 1 : 0, as relu(sign(x - threshold)): one unary kernel (sign, then relu)."""
+    t = float(layer.param("threshold_param").threshold)
+    y = relax.op.subtract(x, _scalar(t)) if t != 0.0 else x
+    return [b.emit(relax.op.nn.relu(relax.op.sign(y)))]
+
+
+def bnll(b: _Builder, layer: Layer, x):
+    """log(1 + exp(x)): the unary kernel's softplus."""
+    return [b.emit(relax.op.nn.softplus(x))]
+
+
 # ================================================================ normalization
 def batch_norm(b: _Builder, layer: Layer, x):
     """Caffe's BatchNorm: blobs mean, variance, moving-average factor (stats are
@@ -314,6 +378,43 @@ def _scale_shape(b: _Builder, p, shape: tuple[int, ...], operand: tuple[int, ...
     if tuple(shape[axis:axis + len(span)]) != tuple(span):
         raise b.fail(f"scale of shape {list(span)} does not fit input {list(shape)} at axis {axis}")
     return axis, tuple(span)
+
+
+def bias(b: _Builder, layer: Layer, x, y=None):
+    """x + bias, the bias a blob or the second bottom, broadcast from `axis` (as Scale)."""
+    p = layer.param("bias_param")
+    shape = b.shape(x)
+    axis, span = _scale_shape(b, p, shape, b.shape(y) if y is not None else None)
+    full = (1,) * axis + span + (1,) * (len(shape) - axis - len(span))
+    if y is not None:
+        term = y if b.shape(y) == full else relax.op.reshape(y, full)
+    else:
+        term = _const(b.weights([span])[0].reshape(full))
+    return [b.emit(relax.op.add(x, term))]
+
+
+def reduction(b: _Builder, layer: Layer, x):
+    """SUM, ASUM, SUMSQ or MEAN over the axes from `axis` on, times coeff."""
+    p = layer.param("reduction_param")
+    shape = b.shape(x)
+    axis = _axis(b, p.axis, len(shape))
+    if axis == 0:
+        raise b.fail("axis 0 (reducing to a scalar) is not supported; reduce from axis 1")
+    op = {1: "SUM", 2: "ASUM", 3: "SUMSQ", 4: "MEAN"}[int(p.operation)]
+    y = relax.op.abs(x) if op == "ASUM" else relax.op.multiply(x, x) if op == "SUMSQ" else x
+    axes = list(range(axis, len(shape)))
+    y = relax.op.mean(y, axes) if op == "MEAN" else relax.op.sum(y, axes)
+    if p.coeff != 1.0:
+        y = relax.op.multiply(y, _scalar(p.coeff))
+    return [b.emit(y)]
+
+
+def tile(b: _Builder, layer: Layer, x):
+    p = layer.param("tile_param")
+    axis = _axis(b, p.axis, len(b.shape(x)))
+    if p.tiles < 1:
+        raise b.fail(f"tiles {p.tiles}: must be at least 1")
+    return [b.emit(relax.op.concat([x] * int(p.tiles), axis)) if p.tiles > 1 else x]
 
 
 def scale(b: _Builder, layer: Layer, x, y=None):
@@ -532,10 +633,13 @@ CONVERTERS: dict[str, Converter] = {
     "BatchNorm": batch_norm, "Scale": scale, "LRN": lrn, "Power": power,
     "Eltwise": eltwise, "Concat": concat, "Softmax": softmax, "Flatten": flatten, "Reshape": reshape,
     "Split": split, "Slice": slice_, "Crop": crop, "Permute": permute, "Dropout": identity,
+    "AbsVal": absval, "Exp": exp, "Log": log, "ELU": elu, "BNLL": bnll, "Bias": bias, "Reduction": reduction,
+    "Tile": tile, "Clip": clip, "Swish": swish, "Threshold": threshold,
 }
 
 # (min, max) bottoms; None = any number
-BOTTOMS = {"Input": (0, 0), "Eltwise": (2, None), "Concat": (1, None), "Crop": (2, 2), "Scale": (1, 2)}
+BOTTOMS = {"Input": (0, 0), "Eltwise": (2, None), "Concat": (1, None), "Crop": (2, 2), "Scale": (1, 2),
+           "Bias": (1, 2)}
 
 
 def needs_weights(layer: Layer) -> bool:
@@ -543,6 +647,8 @@ def needs_weights(layer: Layer) -> bool:
         return True
     if layer.type == "Scale":
         return len(layer.bottoms) == 1 or layer.param("scale_param").bias_term
+    if layer.type == "Bias":
+        return len(layer.bottoms) == 1
     return False
 
 

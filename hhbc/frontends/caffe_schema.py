@@ -47,6 +47,11 @@ MESSAGES: dict[str, list[tuple]] = {
         ("batch_norm_param", 139, "BatchNormParameter"), ("scale_param", 142, "ScaleParameter"),
         ("input_param", 143, "InputParameter"), ("crop_param", 144, "CropParameter"),
         ("permute_param", 202, "PermuteParameter"),
+        ("argmax_param", 103, "ArgMaxParameter"), ("exp_param", 111, "ExpParameter"),
+        ("log_param", 134, "LogParameter"), ("reduction_param", 136, "ReductionParameter"),
+        ("tile_param", 138, "TileParameter"), ("elu_param", 140, "ELUParameter"), ("bias_param", 141, "BiasParameter"),
+        ("swish_param", 147, "SwishParameter"), ("clip_param", 148, "ClipParameter"),
+        ("threshold_param", 128, "ThresholdParameter"),
     ],
     # The deprecated V1 layer (`layers { type: CONVOLUTION ... }`).
     "V1LayerParameter": [
@@ -117,6 +122,21 @@ MESSAGES: dict[str, list[tuple]] = {
         ("norm_region", 4, "LRNParameter.NormRegion"), ("k", 5, "float", "optional", {"default": 1.0}),
     ],
     "PermuteParameter": [("order", 1, "uint32", _R)],
+    "ArgMaxParameter": [("out_max_val", 1, "bool"), ("top_k", 2, "uint32", "optional", {"default": 1}),
+                        ("axis", 3, "int32")],
+    "ExpParameter": [("base", 1, "float", "optional", {"default": -1.0}),
+                     ("scale", 2, "float", "optional", {"default": 1.0}), ("shift", 3, "float")],
+    "LogParameter": [("base", 1, "float", "optional", {"default": -1.0}),
+                     ("scale", 2, "float", "optional", {"default": 1.0}), ("shift", 3, "float")],
+    "ReductionParameter": [("operation", 1, "ReductionParameter.ReductionOp", "optional", {"default": "SUM"}),
+                           ("axis", 2, "int32"), ("coeff", 3, "float", "optional", {"default": 1.0})],
+    "TileParameter": [("axis", 1, "int32", "optional", {"default": 1}), ("tiles", 2, "int32")],
+    "ELUParameter": [("alpha", 1, "float", "optional", {"default": 1.0})],
+    "SwishParameter": [("beta", 1, "float", "optional", {"default": 1.0})],
+    "ClipParameter": [("min", 1, "float"), ("max", 2, "float")],
+    "ThresholdParameter": [("threshold", 1, "float")],
+    "BiasParameter": [("axis", 1, "int32", "optional", {"default": 1}),
+                      ("num_axes", 2, "int32", "optional", {"default": 1})],
 }
 
 ENUMS: dict[str, dict[str, int]] = {
@@ -125,6 +145,7 @@ ENUMS: dict[str, dict[str, int]] = {
     "PoolingParameter.RoundMode": {"CEIL": 0, "FLOOR": 1},
     "EltwiseParameter.EltwiseOp": {"PROD": 0, "SUM": 1, "MAX": 2},
     "LRNParameter.NormRegion": {"ACROSS_CHANNELS": 0, "WITHIN_CHANNEL": 1},
+    "ReductionParameter.ReductionOp": {"SUM": 1, "ASUM": 2, "SUMSQ": 3, "MEAN": 4},
     "V1LayerParameter.LayerType": {
         "NONE": 0, "ACCURACY": 1, "BNLL": 2, "CONCAT": 3, "CONVOLUTION": 4, "DATA": 5, "DROPOUT": 6,
         "EUCLIDEAN_LOSS": 7, "FLATTEN": 8, "HDF5_DATA": 9, "HDF5_OUTPUT": 10, "IM2COL": 11, "IMAGE_DATA": 12,

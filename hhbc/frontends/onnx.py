@@ -22,6 +22,8 @@ import numpy as np
 import onnx
 
 from hhbc.errors import HhbcError
+from hhbc.frontends import onnx_ops
+from hhbc.frontends import onnx_elementwise
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
@@ -37,6 +39,10 @@ SUPPORTED_OPS = frozenset({
     "Neg", "Pad", "Pow", "PRelu", "QuantizeLinear", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
     "Relu", "Reshape", "Resize", "Sigmoid", "Softmax", "Sqrt", "Squeeze", "Sub", "Sum",
     "Tanh", "Transpose", "Unsqueeze", "Upsample",
+    "ConvTranspose", "DepthToSpace", "InstanceNormalization", "LRN", "Slice", "SpaceToDepth", "Split",
+    # H1b: elementwise math and indexing
+    "Floor", "Ceil", "Round", "Sign", "Reciprocal", "Softplus", "Softsign", "Selu", "Celu", "Shrink",
+    "Gather", "Expand", "Tile", "Where", "ArgMax", "ArgMin",
 })
 
 _QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
@@ -50,6 +56,8 @@ def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedM
     model = read_onnx(path)
     model, inputs = _select_io(model, path, list(options.input_names), list(options.input_shapes),
                                list(options.output_names))
+    original = model
+    model = onnx_ops.lift_opset(model, path)
     reference_model = model
     model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)
@@ -60,8 +68,8 @@ def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedM
     outputs = _output_infos(mod, model)
     return ImportedModel(
         mod=mod, inputs=inputs, outputs=outputs, source=path, format="onnx",
-        source_ops=dict(Counter(n.op_type for n in reference_model.graph.node)),
-        reference=_reference_fn(reference_model, inputs, outputs),
+        source_ops=dict(Counter(n.op_type for n in original.graph.node)),
+        reference=_reference_fn(original, inputs, outputs, lifted=reference_model if reference_model is not original else None),
         output_steps=quantization_steps(reference_model, [o.name for o in outputs]),
     )
 
@@ -121,10 +129,10 @@ def _select_io(model: onnx.ModelProto, path: Path, input_names: list[str],
     for idx, name in enumerate(names):
         vi = graph_inputs[name]
         dtype = _ONNX_TO_NUMPY.get(vi.type.tensor_type.elem_type)
-        if dtype != "float32":
+        if dtype not in ("float32", "int32", "int64"):   # integer inputs: indices (Gather, Embedding)
             raise HhbcError(f"{path}: input '{name}' has type "
                             f"{onnx.TensorProto.DataType.Name(vi.type.tensor_type.elem_type)}; "
-                            f"this version of hhbc compiles float32 inputs")
+                            f"this version of hhbc compiles float32 inputs, and int32/int64 index inputs")
         shape = resolve_shape(name, _declared_dims(vi), input_shapes[idx] if input_shapes else None)
         infos.append(TensorInfo(name, shape, dtype))
     model = _with_static_inputs(model, infos)
@@ -185,6 +193,7 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
 def _check_supported(model: onnx.ModelProto, path: Path) -> None:
     """Name every unsupported node in one message, before TVM sees the model."""
     _qoperator_error(model, path)
+    onnx_ops.check_dropout_masks(model, path)
     bad = [(n.name or n.output[0], n.op_type) for n in model.graph.node
            if n.domain not in ("", "ai.onnx") or n.op_type not in SUPPORTED_OPS]
     if bad:
@@ -273,6 +282,12 @@ def _make_importer_class():
             super().__init__(*args, **kwargs)
             self.hint = BindingNames()   # readable `-v` IR
             self.current_node: tuple[str, str] | None = None
+
+        def _check_for_unsupported_ops(self, graph):
+            # Ops only hhbc converts (Celu) are not in TVM's convert map: check the rest.
+            pruned = onnx.GraphProto()
+            pruned.node.extend(n for n in graph.node if n.op_type not in _OVERRIDES)
+            super()._check_for_unsupported_ops(pruned)
 
         def _convert_operator(self, op_name, inputs, attrs, opset):
             layer = attrs["tvm_custom"]["name"] or ""
@@ -395,7 +410,9 @@ def _explicit_pads(attrs, in_shape, kernel):
 
 
 def _conv(importer, bb, inputs, attrs, opset):
-    """Resolve auto_pad=SAME_* to explicit pads so Conv stays one relax.nn.conv2d."""
+    """Resolve auto_pad=SAME_* to explicit pads so Conv stays one relax.nn.conv2d; 1-D as 2-D."""
+    if len(inputs[0].ty.shape) == 3:
+        return onnx_ops.as_2d(importer, bb, inputs, attrs, lambda i, a: _conv(importer, bb, i, a, opset))
     from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 
     _spatial_rank_check(importer, inputs, "convolution")
@@ -411,6 +428,8 @@ def _pool(importer, bb, inputs, attrs, opset):
     from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 
     layer, op_type = importer.current_node
+    if len(inputs[0].ty.shape) == 3:
+        return onnx_ops.as_2d(importer, bb, inputs, attrs, lambda i, a: _pool(importer, bb, i, a, opset))
     _spatial_rank_check(importer, inputs, "pooling")
     if attrs["tvm_custom"]["num_outputs"] > 1:
         raise HhbcError(f"{op_type} node '{layer}': the Indices output is not supported")
@@ -433,6 +452,12 @@ def _prelu(importer, bb, inputs, attrs, opset):
 
     x, slope = inputs[0], inputs[1]
     slope_shape = [int(d) for d in slope.ty.shape]
+    x_shape = [int(d) for d in x.ty.shape]
+    try:
+        np.broadcast_shapes(tuple(x_shape), tuple(slope_shape))
+    except ValueError:
+        raise HhbcError(f"PRelu node '{importer.current_node[0]}': slope {slope_shape} does not "
+                        f"broadcast to the input {x_shape}") from None
     if sum(d != 1 for d in slope_shape) <= 1:
         converter = tvm_onnx._get_convert_map()["PRelu"].get_converter(opset)
         return converter(bb, inputs, attrs, [importer._nodes, importer._params])
@@ -479,13 +504,6 @@ def _variadic(binary_op: str, mean: bool = False):
         return out
 
     return convert
-
-
-def _dropout(importer, bb, inputs, attrs, opset):
-    """Inference Dropout is the identity (TVM keeps a training-mode op with a tuple output)."""
-    if attrs["tvm_custom"]["num_outputs"] > 1:
-        raise HhbcError(f"Dropout node '{importer.current_node[0]}': the mask output is not supported")
-    return inputs[0]
 
 
 def _resize(importer, bb, inputs, attrs, opset):
@@ -572,11 +590,13 @@ def _resize(importer, bb, inputs, attrs, opset):
 
 
 _OVERRIDES = {
-    "Clip": _clip, "Pad": _pad, "Conv": _conv, "Dropout": _dropout, "PRelu": _prelu, "Pow": _pow,
+    "Clip": _clip, "Pad": _pad, "Conv": _conv, "PRelu": _prelu, "Pow": _pow,
     "MaxPool": _pool, "AveragePool": _pool,
     "Resize": _resize, "Upsample": _resize,
     "Max": _variadic("maximum"), "Min": _variadic("minimum"), "Sum": _variadic("add"),
     "Mean": _variadic("add", mean=True),
+    **onnx_ops.OVERRIDES,   # ConvTranspose, LRN, InstanceNormalization, Dropout, Slice
+    **onnx_elementwise.OVERRIDES,   # Softplus, Celu, Shrink, Tile
 }
 _importer_class = None
 
@@ -596,14 +616,32 @@ def _output_infos(mod, model: onnx.ModelProto) -> list[TensorInfo]:
     names = [o.name for o in model.graph.output]
     infos = []
     for name, f in zip(names, fields):
+        if getattr(f, "shape", None) is None or not all(isinstance(d, int) or hasattr(d, "value")
+                                                        for d in f.shape):
+            raise HhbcError(f"output '{name}': its shape is not static after import (it depends on "
+                            "an input's values; give that input as a constant or fix it with -is)")
         infos.append(TensorInfo(name, tuple(int(d) for d in f.shape), str(f.dtype)))
     return infos
 
 
 # ---------------------------------------------------------------- reference
-def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: list[TensorInfo]):
-    """onnxruntime on the (cut, shape-fixed) original model: the ground truth."""
+def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: list[TensorInfo],
+                  lifted: onnx.ModelProto | None = None):
+    """onnxruntime on the (cut, shape-fixed) original model: the ground truth. When
+    onnxruntime cannot load an old opset that hhbc lifted, the lifted model is the
+    reference instead, and a note says so."""
     blob = model.SerializeToString()
+    lifted_blob = lifted.SerializeToString() if lifted is not None else None
+
+    def session(ort, data, opts):
+        try:
+            return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+        except Exception as err:
+            if "IR version" not in str(err):
+                raise
+            patched = onnx.ModelProto.FromString(data)
+            patched.ir_version = min(patched.ir_version, ORT_MAX_IR_VERSION)
+            return ort.InferenceSession(patched.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
     def run(arrays):
         try:
@@ -613,14 +651,18 @@ def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: lis
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         try:
-            sess = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+            sess = session(ort, blob, opts)
         except Exception as err:
-            if "IR version" not in str(err):
+            if lifted_blob is None:
                 raise HhbcError(f"onnxruntime cannot load the model: {_first_line(err)}") from None
-            patched = onnx.ModelProto.FromString(blob)
-            patched.ir_version = min(patched.ir_version, ORT_MAX_IR_VERSION)
-            sess = ort.InferenceSession(patched.SerializeToString(), opts,
-                                        providers=["CPUExecutionProvider"])
+            try:
+                sess = session(ort, lifted_blob, opts)
+            except Exception as err2:
+                raise HhbcError(f"onnxruntime cannot load the model ({_first_line(err)}) nor the "
+                                f"model lifted to opset {onnx_ops.LIFT_TO_OPSET} ({_first_line(err2)})") from None
+            print(f"hhbc: note: onnxruntime cannot run the original opset-{onnx_ops.opset_of(model)} model; "
+                  f"comparing against the model lifted to opset {onnx_ops.LIFT_TO_OPSET} by onnx.version_converter",
+                  file=sys.stderr)
         feed = {i.name: np.asarray(a, dtype=i.dtype).reshape(i.shape) for i, a in zip(inputs, arrays)}
         return [np.asarray(r) for r in sess.run([o.name for o in outputs], feed)]
 

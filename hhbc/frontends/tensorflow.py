@@ -18,7 +18,8 @@ What the importer does beyond one converter per op:
 
 This file reads the graph, applies -in/-is/-on, builds the Relax function and
 runs TensorFlow where it is needed (SavedModel freezing, the reference); the
-converters are in tensorflow_ops.py, the protobuf schema in tensorflow_schema.py.
+converters are in tensorflow_ops.py and tensorflow_movement.py, the protobuf schema
+in tensorflow_schema.py.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ from hhbc.frontends import tensorflow_schema as schema
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
-from hhbc.frontends.tensorflow_ops import OPS, SUPPORTED_OPS, Affine
+from hhbc.frontends.tensorflow_movement import MOVEMENT_OPS, SpaceToBatch
+from hhbc.frontends.tensorflow_ops import _PASS_THROUGH as PASS_THROUGH
+from hhbc.frontends.tensorflow_ops import OPS as _OPS
+from hhbc.frontends.tensorflow_ops import Affine
 from hhbc.layers import BindingNames, emit_stamped
+
+# TF op -> converter: tensorflow_ops.py (compute, layout, shape arithmetic), tensorflow_movement.py
+# (data movement, resize, transposed and dilated convolution)
+OPS = {**_OPS, **MOVEMENT_OPS}
+SUPPORTED_OPS = frozenset(OPS)
 
 TF_EXTRA = "pip install 'hhbc[tf]'"
 TEST_EXTRA = "pip install 'hhbc[test]'"
@@ -275,9 +284,9 @@ class _Converter:
         infos = []
         for name, out in zip(self.spec.output_names, outs):
             dtype = str(out.ty.dtype)
-            if dtype != "float32":
+            if dtype not in ("float32", "int32", "int64"):   # int: ArgMax / ArgMin indices
                 raise HhbcError(f"{self.path}: output '{name}' has type {dtype}; "
-                                "this version of hhbc compiles float32 outputs")
+                                "this version of hhbc compiles float32 outputs (and int32/int64 indices)")
             infos.append(TensorInfo(name, tuple(int(d) for d in out.ty.shape), dtype))
         return mod, infos
 
@@ -293,6 +302,9 @@ class _Converter:
         for ref, arg in zip(self.graph.data_inputs(node), args):
             if arg is _MISSING or arg is None:
                 self.fail(f"reads output {ref[1]} of '{ref[0]}', which hhbc does not compute")
+            if isinstance(arg, SpaceToBatch) and node.op not in _READS_SPACE_TO_BATCH:
+                self.fail(f"reads the SpaceToBatchND '{ref[0]}'; hhbc supports it only before a "
+                          "convolution (TF's dilated convolution)")
         try:
             result = OPS[node.op](self, node, args)
         except HhbcError:
@@ -325,12 +337,18 @@ class _Converter:
             return self.relax.const(value.astype(dtype))
         if isinstance(value, Affine):
             return self._materialize(value)
+        if not isinstance(value, self.relax.Expr):   # SpaceToBatch: only a convolution may read it
+            self.fail("reads a SpaceToBatchND; hhbc supports it only before a convolution "
+                      "(TF's dilated convolution)")
         return value
 
     def _materialize(self, aff: Affine):
         relax = self.relax
         if id(aff) in self.materialized:
             return self.materialized[id(aff)][1]
+        if aff.block is not None:
+            self.fail(f"reads the convolution '{aff.layers[0]}' after SpaceToBatchND; hhbc supports only "
+                      "SpaceToBatchND -> convolution -> BatchToSpaceND (TF's dilated convolution)")
         weight = relax.const(aff.weight.astype(np.float32))
         if aff.kind == "conv":
             out = self.emit(relax.op.nn.conv2d(aff.data, weight, **aff.conv), aff.layers[0])
@@ -349,6 +367,8 @@ class _Converter:
             return value.shape
         if isinstance(value, Affine):
             return value.out_shape
+        if not isinstance(value, self.relax.Expr):
+            self.fail("reads a SpaceToBatchND; hhbc supports it only before a convolution")
         return tuple(int(d) for d in value.ty.shape)
 
     def const(self, value, what: str) -> np.ndarray:
@@ -366,6 +386,7 @@ class _Converter:
 
 
 _MISSING = object()
+_READS_SPACE_TO_BATCH = {"Conv2D", "DepthwiseConv2dNative", *PASS_THROUGH}
 
 
 # ---------------------------------------------------------------- TensorFlow itself

@@ -42,6 +42,7 @@ class Affine:
     nchw: bool
     out_shape: tuple[int, ...]   # as TensorFlow sees it
     layers: list[str]            # the producer's node name, then the folded ones
+    block: tuple[int, int] | None = None   # after SpaceToBatchND: waits for BatchToSpaceND
 
     @property
     def channel_axis(self) -> int:
@@ -68,9 +69,9 @@ def _data_format(cv: _Converter) -> str:
     return fmt
 
 
-def _spatial(cv: _Converter, key: str, fmt: str, default: int = 1) -> tuple[int, int]:
+def _spatial(cv: _Converter, key: str, fmt: str, default: int = 1, values=None) -> tuple[int, int]:
     """A 4-entry attr (strides, ksize, dilations) in data_format order -> (h, w)."""
-    values = cv.attr(key) or [default] * 4
+    values = values or cv.attr(key) or [default] * 4
     if len(values) != 4:
         cv.fail(f"{key} {values} must have 4 entries")
     batch, channel = (values[0], values[3]) if fmt == "NHWC" else (values[0], values[1])
@@ -131,14 +132,23 @@ def _const(cv, node, args):
 
 
 def _conv2d(cv, node, args):
+    from hhbc.frontends.tensorflow_movement import SpaceToBatch, dilated_conv_input
+
     x, w = args
     fmt = _data_format(cv)
     w = cv.const(w, "the filter")
     if w.ndim != 4:
         cv.fail(f"filter of rank {w.ndim}; only 2-D convolution (a 4-D filter) is supported")
+    block = None
+    if isinstance(x, SpaceToBatch):   # SpaceToBatchND -> conv -> BatchToSpaceND: a dilated conv
+        if fmt != "NHWC":
+            cv.fail("a convolution after SpaceToBatchND must be NHWC")
+        x, block, pads = dilated_conv_input(cv, node, x)
     x = _to_nhwc(cv, x, fmt)
     n, h, wd, c = cv.shape(x)
     strides, dilations = _spatial(cv, "strides", fmt), _spatial(cv, "dilations", fmt)
+    if block is not None:
+        dilations = block
     kh, kw = w.shape[:2]
     if node.op == "DepthwiseConv2dNative":
         if w.shape[2] != c:
@@ -150,7 +160,8 @@ def _conv2d(cv, node, args):
         if c % w.shape[2]:
             cv.fail(f"filter {list(w.shape)} does not match {c} input channels")
         weight, groups = w.transpose(3, 0, 1, 2), c // w.shape[2]   # HWIO -> OHWI
-    pads = _pads(cv, fmt, (h, wd), (kh, kw), strides, dilations)
+    if block is None:
+        pads = _pads(cv, fmt, (h, wd), (kh, kw), strides, dilations)
     oc = weight.shape[0]
     oh = (h + pads[0] + pads[2] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
     ow = (wd + pads[1] + pads[3] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
@@ -159,7 +170,7 @@ def _conv2d(cv, node, args):
     attrs = dict(strides=strides, padding=pads, dilation=dilations, groups=groups,
                  data_layout="NHWC", kernel_layout="OHWI", out_layout="NHWC")
     out_shape = (n, oh, ow, oc) if fmt == "NHWC" else (n, oc, oh, ow)
-    return Affine("conv", x, weight.astype(np.float32), None, attrs, fmt == "NCHW", out_shape, [node.name])
+    return Affine("conv", x, weight.astype(np.float32), None, attrs, fmt == "NCHW", out_shape, [node.name], block)
 
 
 def _matmul(cv, node, args):
@@ -199,9 +210,11 @@ def _bias_add(cv, node, args):
 _NUMPY_BINARY = {
     "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply, "RealDiv": np.true_divide,
     "Maximum": np.maximum, "Minimum": np.minimum, "FloorDiv": np.floor_divide, "FloorMod": np.mod,
+    "Pow": np.power, "SquaredDifference": lambda a, b: np.square(a - b), "Div": np.true_divide,
 }
 _RELAX_BINARY = {"Add": "add", "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "divide",
-                 "Maximum": "maximum", "Minimum": "minimum"}
+                 "Maximum": "maximum", "Minimum": "minimum", "Pow": "power", "SquaredDifference": "subtract",
+                 "Div": "divide"}
 
 
 def _binary(cv, node, args, op: str | None = None):
@@ -214,11 +227,50 @@ def _binary(cv, node, args, op: str | None = None):
     folded = _fold_into_affine(cv, op, a, b)
     if folded is not None:
         return folded
+    if op in ("Add", "AddV2"):
+        prelu = _keras_prelu(cv, node)
+        if prelu is not None:
+            return prelu
     dtype = "float32"
     for v in (a, b):
         if not isinstance(v, (np.ndarray, Affine)):
             dtype = str(v.ty.dtype)
-    return getattr(cv.relax.op, _RELAX_BINARY[op])(cv.expr(a, dtype), cv.expr(b, dtype))
+    y = getattr(cv.relax.op, _RELAX_BINARY[op])(cv.expr(a, dtype), cv.expr(b, dtype))
+    if op == "SquaredDifference":   # (a - b)^2 as a multiply
+        d = cv.emit(y)
+        return cv.relax.op.multiply(d, d)
+    return y
+
+
+def _keras_prelu(cv, node):
+    """Keras' PReLU, relu(x) + (-alpha) * relu(-x) with alpha per channel (or shared), as one
+    prelu kernel; the Relu/Neg/Mul it replaces are left unused (dead code elimination drops them)."""
+    graph = cv.graph
+
+    def producer(ref, op):
+        n = graph.nodes.get(ref[0])
+        return n if n is not None and n.op == op and ref[1] == 0 else None
+
+    refs = graph.data_inputs(node)
+    for pos_ref, neg_ref in (refs, refs[::-1]):
+        pos, mul = producer(pos_ref, "Relu"), producer(neg_ref, "Mul")
+        if pos is None or mul is None:
+            continue
+        x_ref = graph.data_inputs(pos)[0]
+        mul_in = graph.data_inputs(mul)
+        for c_ref, r_ref in (mul_in, mul_in[::-1]):
+            relu = producer(r_ref, "Relu")
+            neg = producer(graph.data_inputs(relu)[0], "Neg") if relu is not None else None
+            c = cv.values.get(c_ref)
+            if neg is None or graph.data_inputs(neg)[0] != x_ref or not isinstance(c, np.ndarray):
+                continue
+            shape = cv.shape(cv.values[x_ref])
+            if c.dtype.kind != "f" or c.ndim > len(shape) or any(d != 1 for d in c.shape[:-1]) or \
+                    (c.ndim and c.shape[-1] not in (1, shape[-1])):
+                return None
+            slope = np.broadcast_to(-c.reshape(-1), (shape[-1],)).astype(np.float32)
+            return cv.relax.op.nn.prelu(cv.expr(cv.values[x_ref]), cv.relax.const(slope), axis=len(shape) - 1)
+    return None
 
 
 def _per_channel(c: np.ndarray, aff: Affine) -> np.ndarray | None:
@@ -252,6 +304,43 @@ def _fold_into_affine(cv, op, a, b):
     if op == "Mul":
         return aff.scaled(vec, zeros, cv.node.name)
     return None
+
+
+def _add_n(cv, node, args):
+    y = args[0]
+    for k, v in enumerate(args[1:]):
+        both = isinstance(y, np.ndarray) and isinstance(v, np.ndarray)
+        y = (y + v) if both else cv.relax.op.add(cv.expr(y), cv.expr(v))
+        if k < len(args) - 2 and not both:
+            y = cv.emit(y)
+    return y
+
+
+def _clip_by_value(cv, node, args):
+    x, lo, hi = args
+    if isinstance(x, np.ndarray) and isinstance(lo, np.ndarray) and isinstance(hi, np.ndarray):
+        return np.minimum(np.maximum(x, lo), hi).astype(x.dtype)
+    lo, hi = cv.const(lo, "clip_value_min"), cv.const(hi, "clip_value_max")
+    relax = cv.relax
+    if lo.size == 1 and hi.size == 1:
+        return relax.op.clip(cv.expr(x), float(lo.reshape(-1)[0]), float(hi.reshape(-1)[0]))
+    return relax.op.minimum(cv.emit(relax.op.maximum(cv.expr(x), cv.expr(lo))), cv.expr(hi))
+
+
+def _arg_reduce(cv, node, args):
+    """ArgMax / ArgMin along one (constant) axis: the argreduce kernel, writing int64 or int32."""
+    x, axis = args
+    rank = len(cv.shape(x))
+    axis = _axes(cv, axis, rank)
+    dtype = schema.numpy_dtype(cv.attr("output_type", 9)) or "int64"
+    if len(axis) != 1 or dtype not in ("int32", "int64"):
+        cv.fail(f"needs one axis and an int32/int64 output (got {axis}, {dtype})")
+    if isinstance(x, np.ndarray):
+        fn = np.argmax if node.op == "ArgMax" else np.argmin
+        return fn(x, axis=axis[0]).astype(dtype)
+    op = cv.relax.op.argmax if node.op == "ArgMax" else cv.relax.op.argmin
+    y = op(cv.expr(x), axis[0], False)
+    return cv.relax.op.astype(cv.emit(y), dtype) if dtype != "int64" else y
 
 
 def _batch_norm(cv, node, args):
@@ -301,16 +390,73 @@ _UNARY = {
     "Exp": _unary(lambda x, cv: np.exp(x), lambda cv, x: cv.relax.op.exp(x)),
     "Neg": _unary(lambda x, cv: -x, lambda cv, x: cv.relax.op.negative(x)),
     "Abs": _unary(lambda x, cv: np.abs(x), lambda cv, x: cv.relax.op.abs(x)),
+    "Log": _unary(lambda x, cv: np.log(x), lambda cv, x: cv.relax.op.log(x)),
+    "Erf": _unary(lambda x, cv: _np_erf(x), lambda cv, x: cv.relax.op.erf(x)),
+    "Square": _unary(lambda x, cv: x * x, lambda cv, x: cv.relax.op.multiply(x, x)),
+    "Reciprocal": _unary(lambda x, cv: 1 / x, lambda cv, x: cv.relax.op.divide(cv.relax.const(np.float32(1)), x)),
+    # composed of the unary and binary kernels
+    "Elu": _unary(lambda x, cv: np.where(x > 0, x, np.expm1(x)), lambda cv, x: _elu(cv, x, 1.0, 1.0)),
+    "Selu": _unary(lambda x, cv: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x)),
+                   lambda cv, x: _elu(cv, x, _SELU_ALPHA, _SELU_SCALE)),
+    "Softplus": _unary(lambda x, cv: np.logaddexp(x, 0), lambda cv, x: cv.relax.op.nn.softplus(x)),
+    "Floor": _unary(lambda x, cv: np.floor(x), lambda cv, x: cv.relax.op.floor(x)),
+    "Ceil": _unary(lambda x, cv: np.ceil(x), lambda cv, x: cv.relax.op.ceil(x)),
+    "Round": _unary(lambda x, cv: np.round(x), lambda cv, x: cv.relax.op.round(x)),   # half to even, as TF
+    "Sign": _unary(lambda x, cv: np.sign(x), lambda cv, x: cv.relax.op.sign(x)),
+    "Softsign": _unary(lambda x, cv: x / (1 + np.abs(x)), lambda cv, x: _softsign(cv, x)),
 }
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def _np_erf(x):
+    from math import erf
+    return np.vectorize(erf)(x)
+
+
+def _elu(cv, x, alpha: float, scale: float):
+    """scale * (relu(x) - alpha * relu(1 - exp(x))): ELU (alpha 1, scale 1) and SELU."""
+    op, const = cv.relax.op, cv.relax.const
+    neg = cv.emit(op.nn.relu(cv.emit(op.subtract(const(np.float32(1)), cv.emit(op.exp(x))))))
+    y = cv.emit(op.subtract(cv.emit(op.nn.relu(x)), cv.emit(op.multiply(neg, const(np.float32(alpha))))))
+    return op.multiply(y, const(np.float32(scale))) if scale != 1.0 else y
+
+
+def _softsign(cv, x):
+    op = cv.relax.op
+    return op.divide(x, cv.emit(op.add(cv.emit(op.abs(x)), cv.relax.const(np.float32(1)))))
+
+
+def _lrn(cv, node, args):
+    """x / (bias + alpha * sum of x^2 over channels [c - r, c + r])^beta, NHWC; written as the
+    pattern optimize/fusion.py turns into one lrn kernel (the channel sum a 1x1 conv of ones)."""
+    op, const = cv.relax.op, cv.relax.const
+    x = cv.expr(args[0])
+    shape = cv.shape(x)
+    if len(shape) != 4:
+        cv.fail(f"needs a 4-D NHWC input, not {list(shape)}")
+    c, r = shape[3], int(cv.attr("depth_radius", 5))
+    band = np.zeros((c, 1, 1, c), np.float32)   # OHWI
+    for o in range(c):
+        band[o, 0, 0, max(0, o - r):min(c, o + r + 1)] = 1.0
+    sq = cv.emit(op.multiply(x, x))
+    total = cv.emit(op.nn.conv2d(sq, const(band), data_layout="NHWC", kernel_layout="OHWI", out_layout="NHWC"))
+    denom = cv.emit(op.add(cv.emit(op.multiply(total, const(np.float32(cv.attr("alpha", 1.0))))),
+                           const(np.float32(cv.attr("bias", 1.0)))))
+    return op.multiply(x, cv.emit(op.power(denom, const(np.float32(-float(cv.attr("beta", 0.5)))))))
 
 
 def _pool(cv, node, args):
     fmt = _data_format(cv)
     x = _to_nhwc(cv, args[0], fmt)
     _, h, w, _ = cv.shape(x)
-    kernel, strides = _spatial(cv, "ksize", fmt), _spatial(cv, "strides", fmt)
+    given = {}
+    if node.op == "MaxPoolV2":   # ksize and strides are (constant) inputs
+        given = {k: np.asarray(cv.const(v, "ksize and strides")).reshape(-1).tolist()
+                 for k, v in zip(("ksize", "strides"), args[1:3])}
+    kernel = _spatial(cv, "ksize", fmt, values=given.get("ksize"))
+    strides = _spatial(cv, "strides", fmt, values=given.get("strides"))
     pads = _pads(cv, fmt, (h, w), kernel, strides, (1, 1))
-    pool = cv.relax.op.nn.max_pool2d if node.op == "MaxPool" else cv.relax.op.nn.avg_pool2d
+    pool = cv.relax.op.nn.avg_pool2d if node.op == "AvgPool" else cv.relax.op.nn.max_pool2d
     # TF's SAME average excludes the padding from the count
     y = pool(x, kernel, strides, pads, (1, 1), False, False, "NHWC")
     return _from_nhwc(cv, y, fmt)
@@ -459,6 +605,11 @@ def _shape_of(cv, node, args):
 
 
 def _strided_slice(cv, x, begin, end, strides):
+    return np.asarray(x[_strided_index(cv, begin, end, strides)])
+
+
+def _strided_index(cv, begin, end, strides) -> tuple:
+    """StridedSlice's begin/end/strides and masks as a numpy basic index."""
     masks = {k: int(cv.attr(k, 0)) for k in
              ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")}
     index = []
@@ -473,7 +624,7 @@ def _strided_slice(cv, x, begin, end, strides):
         else:
             index.append(slice(None if masks["begin_mask"] & bit else int(begin[i]),
                                None if masks["end_mask"] & bit else int(end[i]), int(strides[i])))
-    return np.asarray(x[tuple(index)])
+    return tuple(index)
 
 
 def _slice(cv, x, begin, size):
@@ -497,33 +648,29 @@ def _cast(cv, node, args):
     return x
 
 
-def _unpack(cv, node, args):
-    x = cv.const(args[0], "the input (hhbc evaluates it at import)")
-    axis = int(cv.attr("axis", 0))
-    return [np.asarray(v) for v in np.moveaxis(x, axis, 0)]
-
-
 OPS: dict[str, Callable] = {
     "Const": _const,
     **{op: _identity for op in _PASS_THROUGH}, "IdentityN": _identity_n, "PlaceholderWithDefault": _identity,
     "Conv2D": _conv2d, "DepthwiseConv2dNative": _conv2d,
-    "MatMul": _matmul, "BatchMatMul": _matmul, "BatchMatMulV2": _matmul, "BiasAdd": _bias_add,
+    "MatMul": _matmul, "BatchMatMul": _matmul, "BatchMatMulV2": _matmul, "BatchMatMulV3": _matmul,
+    "BiasAdd": _bias_add, "BiasAddV1": _bias_add, "AddN": _add_n, "ClipByValue": _clip_by_value,
     **{op: _binary for op in _NUMPY_BINARY},
     **_UNARY,
-    "MaxPool": _pool, "AvgPool": _pool,
+    "MaxPool": _pool, "MaxPoolV2": _pool, "AvgPool": _pool, "ArgMax": _arg_reduce, "ArgMin": _arg_reduce,
     "FusedBatchNorm": _batch_norm, "FusedBatchNormV2": _batch_norm, "FusedBatchNormV3": _batch_norm,
     "Reshape": _reshape, "Squeeze": _squeeze, "ExpandDims": _expand_dims,
     **{op: _reduce for op in _NUMPY_REDUCE},
     "Softmax": _softmax, "LogSoftmax": _softmax,
     "ConcatV2": _concat, "Concat": _concat, "Pack": _pack,
     "Pad": _pad, "PadV2": _pad, "Transpose": _transpose,
-    "Shape": _shape_of, "Size": _shape_of, "Rank": _shape_of, "Cast": _cast, "Unpack": _unpack,
-    "StridedSlice": _constant_only(_strided_slice), "Slice": _constant_only(_slice),
+    "Shape": _shape_of, "Size": _shape_of, "Rank": _shape_of, "Cast": _cast,
     "Fill": _constant_only(lambda cv, dims, value: np.full([int(d) for d in dims], value, value.dtype)),
     "Range": _constant_only(lambda cv, start, limit, delta: np.arange(start, limit, delta).astype(
         np.result_type(start, limit, delta))),
-    "GatherV2": _constant_only(_gather),
+    "LRN": _lrn,
     "ZerosLike": _constant_only(lambda cv, x: np.zeros_like(x)),
     "OnesLike": _constant_only(lambda cv, x: np.ones_like(x)),
 }
-SUPPORTED_OPS = frozenset(OPS)
+
+# tensorflow.py adds the data-movement converters of tensorflow_movement.py (which imports
+# this module's helpers) to make the frontend's full table.

@@ -7,7 +7,9 @@ hhbc adds what firmware needs on top of TVM's importer:
     hhbc cannot lower are all named in one message (op index, output tensor);
   * float models; fully-int8 models (int8 activations, int8 or float IO, int8 weights, int32
     biases) made of the ops in INT8_OPS; hybrid models, whose int8 conv/FC weights stay int8;
-    float16-weight and sparse models, rewritten to float32 weights first (tflite_rewrite.py);
+    float16-weight and sparse models, and DEQUANTIZE of any constant (float16 or int8, after
+    DENSIFY or not), rewritten to float32 weights first (tflite_rewrite.py); MediaPipe's custom
+    op Convolution2DTransposeBias (tflite_float.py; any other custom op is refused by name);
     uint8/int16 quantization is refused by name instead of being compiled into wrong results;
   * every call a TFLite op becomes is stamped with the op's output tensor name
     (TVM's importer keeps none), so generated C carries it in comments;
@@ -31,7 +33,9 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
-from hhbc.frontends.tflite_int8 import INT8_INDEX_OPERAND_OPS, INT8_OPS
+from hhbc.frontends import tflite_float, tflite_space_batch
+from hhbc.frontends.tflite_dilated import fold_dilated_convs
+from hhbc.frontends.tflite_int8 import INT8_INDEX_OPERAND_OPS, INT8_INDEX_OUTPUT_OPS, INT8_OPS
 from hhbc.frontends.tflite_rewrite import dequantized_weights, plain_weights
 from hhbc.layers import BindingNames, emit_stamped
 
@@ -42,7 +46,15 @@ SUPPORTED_OPS = frozenset({
     "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM", "MUL", "NEG", "PAD", "PADV2", "RELU", "RELU6",
     "RELU_N1_TO_1", "RESHAPE", "RSQRT", "SOFTMAX", "SQRT", "SUB", "SUM", "TANH",
     "TRANSPOSE", "REDUCE_MAX", "REDUCE_MIN",
+}) | frozenset({
+    "PRELU", "STRIDED_SLICE", "SLICE", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "RESIZE_BILINEAR",
+    "RESIZE_NEAREST_NEIGHBOR", "TRANSPOSE_CONV", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+    "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "SQUARED_DIFFERENCE", "ELU", "L2_NORMALIZATION",
+    "SQUEEZE", "EXPAND_DIMS", "GATHER", "FLOOR", "ARG_MAX", "ARG_MIN",
 })
+
+# Custom ops (custom_code) hhbc lowers, in float models: MediaPipe's transposed conv + bias.
+SUPPORTED_CUSTOM_OPS = frozenset({"Convolution2DTransposeBias"})
 
 # tflite.TensorType -> numpy dtype name (tflite/TensorType.py)
 _TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
@@ -57,6 +69,9 @@ def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> Importe
     plain = plain_weights(graph, buf, path)
     if plain is not buf:
         graph = read_tflite(path, plain)
+    folded = fold_dilated_convs(graph, plain, path)   # S2B -> conv -> B2S: one dilated conv
+    if folded is not plain:
+        graph = read_tflite(path, folded)
     int8 = _is_full_int8(graph)
     if int8:
         _check_int8(graph, path)
@@ -246,10 +261,11 @@ def _is_full_int8(graph: _Graph) -> bool:
     DEQUANTIZE (int8 -> float): a model hhbc compiles in int8. Anything else quantized falls
     through to _check_float, which names what it refuses."""
     float_io = _float_io_tensors(graph)
+    index_outputs = _index_outputs(graph)
     seen = False
     for op in graph.ops:
         for idx in op.inputs + op.outputs:
-            if idx < 0 or idx in float_io:
+            if idx < 0 or idx in float_io or idx in index_outputs:
                 continue
             t = graph.tensors[idx]
             if t.sparse or t.dtype == "float16":
@@ -263,6 +279,12 @@ def _is_full_int8(graph: _Graph) -> bool:
                 return False
             seen = True
     return seen
+
+
+def _index_outputs(graph: _Graph) -> set[int]:
+    """The int32/int64 index outputs of an int8 model's ARG_MAX/ARG_MIN (not quantized)."""
+    return {o for op in graph.ops if op.code in INT8_INDEX_OUTPUT_OPS for o in op.outputs
+            if graph.tensors[o].dtype in ("int32", "int64") and not graph.tensors[o].quantized}
 
 
 def _float_io_tensors(graph: _Graph) -> set[int]:
@@ -284,7 +306,7 @@ def _check_int8(graph: _Graph, path: Path) -> None:
     """The ops of a fully-int8 model that hhbc has int8 kernels for; all offenders named."""
     _check_supported(graph, path, INT8_OPS, "int8 ")
     import tflite
-    float_io = _float_io_tensors(graph)
+    float_io = _float_io_tensors(graph) | _index_outputs(graph)
     for op in graph.ops:
         for idx in op.inputs + op.outputs:
             t = graph.tensors[idx] if idx >= 0 and idx not in float_io else None
@@ -300,13 +322,16 @@ def _check_int8(graph: _Graph, path: Path) -> None:
                                 f"({graph.op_label(op)})")
 
 
-def _check_supported(graph: _Graph, path: Path, supported=SUPPORTED_OPS, kind: str = "") -> None:
+def _check_supported(graph: _Graph, path: Path, supported=SUPPORTED_OPS, kind: str = "",
+                     custom_ok=SUPPORTED_CUSTOM_OPS) -> None:
     """Name every custom and unsupported op in one message, before TVM sees the model."""
-    custom = [op for op in graph.ops if op.code == "CUSTOM"]
+    if kind:
+        custom_ok = frozenset()
+    custom = [op for op in graph.ops if op.code == "CUSTOM" and op.custom not in custom_ok]
     if custom:
         listed = ", ".join(graph.op_label(op) for op in custom)
         raise HhbcError(f"{path}: custom ops are not supported: {listed}")
-    bad = [op for op in graph.ops if op.code not in supported]
+    bad = [op for op in graph.ops if op.code not in supported and op.code != "CUSTOM"]
     if bad:
         ops = ", ".join(sorted({op.code for op in bad}))
         listed = ", ".join(graph.op_label(op) for op in bad)
@@ -450,6 +475,7 @@ def _converter_class():
             super().__init__(model, subgraph, exp_tab, self.stamper)
             self.hint = BindingNames()
             self.current = None
+            self.convert_map["CUSTOM"] = self.convert_custom
 
         def convert_ops(self, graph: _Graph, ops: list[_Op]) -> None:
             for op_info in ops:
@@ -474,6 +500,59 @@ def _converter_class():
                         self.exp_tab.set_expr(tvm_tflite.get_tensor_name(self.subgraph, t.tensor_idx), ret[k])
             self.current = None
             self.stamper.layer = ""
+
+        def convert_space_to_batch_nd(self, op):
+            return tflite_space_batch.space_to_batch_nd(self, op)
+
+        def convert_batch_to_space_nd(self, op):
+            return tflite_space_batch.batch_to_space_nd(self, op)
+
+        def _convert_arg_min_max(self, op, relax_op):
+            """ARG_MAX/ARG_MIN with TFLite's output type (TVM's importer leaves Relax's int64)."""
+            out = super()._convert_arg_min_max(op, relax_op)
+            dtype = self.get_tensor_type_str(self.get_output_tensors(op)[0].tensor.Type())
+            return relax.op.astype(out, dtype) if dtype != "int64" else out
+
+        def convert_resize_nearest_neighbor(self, op):
+            """Int8 RESIZE_NEAREST_NEIGHBOR sampled TFLite's way (lower/resize.py TFLITE_ROUNDING:
+            floor, or round half away from zero with align_corners); TVM's importer writes ONNX
+            roundings that pick other pixels. Float: marked by the roi instead (lower/resize.py
+            TFLITE_ROI), since the float passes legalize resize2d through TVM's topi."""
+            from hhbc.lower.resize import TFLITE_ROUNDING
+
+            out = super().convert_resize_nearest_neighbor(op)
+            a = out.attrs
+            if not self.is_quantized(op):   # float: marked by the roi (lower/resize.py TFLITE_ROI)
+                from hhbc.lower.resize import TFLITE_ROI
+                return relax.op.image.resize2d(
+                    out.args[0], out.args[1], roi=list(TFLITE_ROI), layout=str(a.layout),
+                    method=str(a.method), coordinate_transformation_mode=str(a.coordinate_transformation_mode),
+                    rounding_method="floor")
+            return relax.op.image.resize2d(
+                out.args[0], out.args[1], roi=[float(v) for v in a.roi], layout=str(a.layout),
+                method=str(a.method), coordinate_transformation_mode=str(a.coordinate_transformation_mode),
+                rounding_method=TFLITE_ROUNDING)
+
+        def convert_expand_dims(self, op):
+            """EXPAND_DIMS (TVM's importer calls relax.op.expand_dims with a stray argument)."""
+            tensors = self.get_input_tensors(op)
+            axis = int(np.asarray(self.get_tensor_value(tensors[1])).reshape(-1)[0])
+            return relax.op.expand_dims(self.get_tensor_expr(tensors[0]), axis)
+
+        def convert_prelu(self, op):
+            if self.is_quantized(op):   # int8 (H3c)
+                from hhbc.frontends.tflite_int8 import prelu
+                return prelu(self, op)
+            return tflite_float.prelu(self, op)
+
+        def convert_l2_normalization(self, op):
+            return tflite_float.l2_normalization(self, op)
+
+        def convert_fully_connected(self, op):
+            return tflite_float.fully_connected(self, op)
+
+        def convert_custom(self, op):
+            return tflite_float.custom(self, op)
 
         def dequantize_hybrid_weight(self, graph: _Graph, op_info: _Op) -> None:
             """A hybrid op's int8 weight becomes `astype(int8 constant, float32) * scale` before
@@ -521,6 +600,43 @@ def _output_infos(mod, names: list[str], graph: _Graph | None = None) -> list[Te
 
 
 # ---------------------------------------------------------------- reference
+def _reference_interpreter(interpreter, resolver, buf: bytes):
+    """The interpreter on `buf` with the reference kernels. Their registry lists some ops at
+    version 1 only although the kernel is the same one (int8 DEPTH_TO_SPACE is version 2):
+    such an op code is marked version 1 in a copy of the model, so the reference kernel runs it.
+    An op with no reference kernel at all (ELU) runs on the builtin (optimized) kernels."""
+    import re
+
+    for _ in range(8):
+        try:
+            return interpreter(model_content=buf, experimental_op_resolver_type=resolver,
+                               experimental_preserve_all_tensors=True)
+        except ValueError as err:
+            found = re.search(r"Didn't find op for builtin opcode '(\w+)' version '(\d+)'", str(err))
+            if found is None:
+                raise
+            if found.group(2) == "1":   # no reference kernel at all (ELU): the optimized one
+                from ai_edge_litert.interpreter import OpResolverType
+                return interpreter(model_content=buf, experimental_op_resolver_type=OpResolverType.BUILTIN,
+                                   experimental_preserve_all_tensors=True)
+            buf = _with_op_version_1(buf, found.group(1))
+    raise HhbcError("internal: the TFLite reference resolver keeps refusing op versions")
+
+
+def _with_op_version_1(buf: bytes, builtin: str) -> bytes:
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    code = getattr(schema.BuiltinOperator, builtin)
+    for oc in model.operatorCodes:
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == code:
+            oc.version = 1
+    builder = flatbuffers.Builder(len(buf) * 2 + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 def _reference_fn(buf: bytes, graph: _Graph, inputs: list[TensorInfo], outputs: list[TensorInfo],
                   path: Path):
     """The TFLite interpreter with its reference kernels, on the original model."""
@@ -537,8 +653,7 @@ def _reference_fn(buf: bytes, graph: _Graph, inputs: list[TensorInfo], outputs: 
         except ImportError:
             raise HhbcError("comparing TFLite models needs ai-edge-litert: pip install 'hhbc[test]'") from None
         with quiet():
-            interp = Interpreter(model_content=buf, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                                 experimental_preserve_all_tensors=True)
+            interp = _reference_interpreter(Interpreter, OpResolverType.BUILTIN_REF, buf)
             details = {d["name"]: d for d in interp.get_input_details()}
             for info in inputs:
                 d = details[info.name]

@@ -1,7 +1,8 @@
 """Rewrites of a TFLite flatbuffer into the plain float form TVM's importer reads:
 
-  * float16 weights behind DEQUANTIZE (`supported_types = [tf.float16]`): the DEQUANTIZE's
-    output becomes a float32 constant and the op goes (TVM 0.27 cannot read float16 constants);
+  * DEQUANTIZE of a constant: float16 weights (`supported_types = [tf.float16]`) or int8 ones;
+    the DEQUANTIZE's output becomes a float32 constant and the op goes (TVM 0.27 cannot read
+    float16 constants), also after a DENSIFY (sparse float16 or int8 weights);
   * sparse weights (Tensor.sparsity: traversal order, block map, DENSE/SPARSE_CSR dimension
     metadata): densified in place, and a DENSIFY op reading one becomes a constant like the
     DEQUANTIZE above.
@@ -27,16 +28,27 @@ _FLOAT16 = 1
 
 
 def needs_rewrite(graph) -> bool:
-    """Does the model hold float16 weights behind DEQUANTIZE, DENSIFY ops or sparse tensors?"""
-    return any(t.sparse for t in graph.tensors) or any(_foldable(graph, op) for op in graph.ops)
+    """Does the model hold sparse tensors, or DEQUANTIZE/DENSIFY ops on constants?"""
+    return any(t.sparse for t in graph.tensors) or bool(_foldable_ops(graph))
 
 
-def _foldable(graph, op) -> bool:
-    """A DEQUANTIZE of a float16 constant or a DENSIFY of a constant: an op on weights only."""
-    if op.code not in ("DEQUANTIZE", "DENSIFY") or len(op.inputs) != 1 or op.inputs[0] < 0:
-        return False
-    src = graph.tensors[op.inputs[0]]
-    return bool(src.buffer_bytes) and (op.code == "DENSIFY" or src.dtype == "float16")
+def _foldable_ops(graph) -> list[int]:
+    """Indices of the ops on weights only, in model order: a DENSIFY of a constant, a DEQUANTIZE
+    of a float16 or quantized (int8, uint8, int16) constant, and chains of them (DENSIFY of a
+    sparse float16 constant -> DEQUANTIZE): each one's output is a constant for the next."""
+    consts = {t.index for t in graph.tensors if t.buffer_bytes}
+    found = []
+    for op in graph.ops:
+        if op.code not in ("DEQUANTIZE", "DENSIFY") or len(op.inputs) != 1 or len(op.outputs) != 1:
+            continue
+        if op.inputs[0] not in consts:
+            continue
+        src = graph.tensors[op.inputs[0]]
+        if op.code == "DEQUANTIZE" and not (src.dtype == "float16" or src.scale):
+            continue
+        found.append(op.index)
+        consts.add(op.outputs[0])
+    return found
 
 
 def plain_weights(graph, buf: bytes, path: Path) -> bytes:
@@ -54,17 +66,39 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
     for t in sg.tensors:
         if t.sparsity is not None:
             _densify_tensor(model, t, path)
-    folded = [k for k, op in enumerate(graph.ops) if _foldable(graph, op)]
+    folded = _foldable_ops(graph)
     for k in folded:
         op = sg.operators[k]
         src, dst = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
-        data = _tensor_array(model, src).astype(np.float32) if src.type == _FLOAT16 else _tensor_array(model, src)
-        _set_constant(schema, model, dst, data, src.type if src.type != _FLOAT16 else _FLOAT32, path)
+        if graph.ops[k].code == "DEQUANTIZE":
+            data, dtype = _dequantized(src, _tensor_array(model, src)), _FLOAT32
+        else:
+            data, dtype = _tensor_array(model, src), src.type
+        _set_constant(schema, model, dst, data, dtype, path)
+        if dtype == _FLOAT32:
+            dst.quantization = None
+        elif src.quantization is not None:   # DENSIFY keeps the values' quantization
+            dst.quantization = src.quantization
     for k in reversed(folded):
         del sg.operators[k]
     builder = flatbuffers.Builder(len(buf) * 2 + 1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def _dequantized(t, q: np.ndarray) -> np.ndarray:
+    """A DEQUANTIZE's float32 result on constant `q`: float16 widened, else scale * (q - zero_point)
+    (per channel along the quantized dimension), as TFLite's reference DEQUANTIZE computes it."""
+    if t.type == _FLOAT16:
+        return q.astype(np.float32)
+    quant = t.quantization
+    scale = np.asarray(quant.scale, np.float32)
+    zero = np.asarray(quant.zeroPoint if quant.zeroPoint is not None else [0] * scale.size, np.int32)
+    if scale.size > 1:
+        shape = [1] * q.ndim
+        shape[quant.quantizedDimension] = scale.size
+        scale, zero = scale.reshape(shape), zero.reshape(shape)
+    return ((q.astype(np.int32) - zero).astype(np.float32) * scale).astype(np.float32)
 
 
 def dequantized_weights(buf: bytes, tensors: set[int], path: Path) -> bytes:

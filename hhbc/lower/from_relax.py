@@ -56,8 +56,9 @@ class _Lowering:
         sinfo = var.ty
         shape = tuple(int(d) for d in sinfo.shape)
         dtype = str(sinfo.dtype)
-        if dtype not in ("float32", "int8"):
-            raise HhbcError(f"layer '{self.layer}': {dtype} tensors are not supported yet (float32, int8)")
+        if dtype not in ("float32", "int8", "int32", "int64"):   # int32/int64: indices (ArgMax's output)
+            raise HhbcError(f"layer '{self.layer}': {dtype} tensors are not supported yet "
+                            "(float32, int8, and int32/int64 indices)")
         if len(shape) > MAX_DIMS:
             raise HhbcError(f"layer '{self.layer}': rank {len(shape)} exceeds {MAX_DIMS}")
         return Tensor(self.tensor_name or var.name, shape, dtype)
@@ -72,6 +73,8 @@ class _Lowering:
         for key, t in (consts or {}).items():
             if t.kind == "const":
                 t.name = f"{self.tensor_name or var.name}.{key}"
+        if out.dtype == "int8" and inputs and inputs[0].dtype == "int8":
+            out.quant = inputs[0].quant   # int8 data movement keeps its input's quantization
         self.nodes.append(Node(op, inputs, out, params, consts or {}, layer, macs))
         return out
 
@@ -386,6 +389,26 @@ def h_strided_slice(lw, var, call):
     return lw.emit("strided_slice", var, [x], params)
 
 
+def h_split(lw, var, call):
+    """split (SPLIT, SPLIT_V, UNPACK, ONNX Split): one strided_slice node per part."""
+    x = lw.tensor(call.args[0])
+    rank = len(x.shape)
+    axis = int(call.attrs.axis) % rank
+    parts = var.ty.fields
+    in_strides = _row_major_strides(x.shape)
+    outs, begin = [], 0
+    for k, part in enumerate(parts):
+        shape = tuple(int(d) for d in part.shape)
+        out = Tensor(f"{lw.tensor_name or var.name}:{k}", shape, x.dtype, quant=x.quant)
+        kernel_shape = _collapse_for_kernel(shape)
+        params = {"ndim": len(kernel_shape), "out_dim": list(kernel_shape), "in_stride": in_strides or [1],
+                  "offset": begin * in_strides[axis]}
+        lw.nodes.append(Node("strided_slice", [x], out, params, {}, lw.layer))
+        outs.append(out)
+        begin += shape[axis]
+    return tuple(outs)
+
+
 def _broadcast_to(lw: _Lowering, t: Tensor, src_shape, shape, name: str) -> Tensor:
     """t, read as src_shape, broadcast (numpy rules) to `shape`.
 
@@ -433,8 +456,19 @@ BINARY = {"relax.add": "add", "relax.subtract": "sub", "relax.multiply": "mul", 
           "relax.maximum": "max", "relax.minimum": "min", "relax.power": "pow"}
 
 
+_NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+
+
 def h_binary(lw, var, call):
     a, b = lw.tensor(call.args[0]), lw.tensor(call.args[1])
+    op = BINARY[call.op.name]
+    if op == "sub" and b.dtype in ("int32", "int64"):
+        folded = _select_last(lw, var, a, b)
+        if folded is not None:
+            return folded
+    if a.kind == "const" and b.kind == "const" and op in _NUMPY_BINARY and str(var.ty.dtype).startswith("int"):
+        # integer arithmetic on constants (an importer's index normalisation): folded
+        return lw.const(_NUMPY_BINARY[op](a.data, b.data).astype(str(var.ty.dtype)), var.name)
     out_shape = _collapse_for_kernel(_shape(var))
     params = {"op": BINARY[call.op.name], "ndim": len(out_shape), "out_dim": list(out_shape),
               "a_stride": broadcast_strides(a.shape, out_shape),
@@ -444,6 +478,8 @@ def h_binary(lw, var, call):
 
 UNARY = {"relax.tanh": "tanh", "relax.exp": "exp", "relax.log": "log", "relax.sqrt": "sqrt",
          "relax.rsqrt": "rsqrt", "relax.abs": "abs", "relax.negative": "neg", "relax.erf": "erf"}
+UNARY.update({"relax.floor": "floor", "relax.ceil": "ceil", "relax.round": "round", "relax.sign": "sign",
+              "relax.nn.softplus": "softplus"})
 
 
 def h_unary(lw, var, call):
@@ -454,6 +490,207 @@ def h_unary(lw, var, call):
 def h_activation(lw, var, call):
     x = lw.tensor(call.args[0])
     return lw.emit("unary", var, [x], {"op": "act", "size": x.size, "act": _act_from_call(call)})
+
+
+def _const_of(lw, expr):
+    """The value of a Relax operand known at compile time (a constant, or folded here), or None."""
+    if isinstance(expr, tvm.ir.GenericConst):
+        return expr.value.numpy()
+    value = lw.values.get(expr) if isinstance(expr, relax.Var) else None
+    return value.data if isinstance(value, Tensor) and value.kind == "const" else None
+
+
+_NUMPY_COMPARE = {"relax.less": np.less, "relax.greater": np.greater, "relax.less_equal": np.less_equal,
+                  "relax.greater_equal": np.greater_equal, "relax.equal": np.equal,
+                  "relax.not_equal": np.not_equal}
+
+
+def h_const_only(lw, var, call):
+    """astype and comparisons: folded when their operands are constants (an importer's
+    index arithmetic); on activations they have no kernel."""
+    args = [_const_of(lw, a) for a in call.args]
+    narrowed = _index_astype(lw, var, call) if call.op.name == "relax.astype" else None
+    if narrowed is not None:
+        return narrowed
+    if any(a is None for a in args):
+        raise HhbcError(f"layer '{lw.layer}': Relax op {call.op.name} on a tensor computed at run time "
+                        "has no hhbc kernel")
+    if call.op.name == "relax.astype":
+        value = args[0].astype(str(call.attrs.dtype))
+    else:
+        value = _NUMPY_COMPARE[call.op.name](*args)
+    return Tensor(var.name, tuple(value.shape), str(value.dtype), kind="const", data=np.ascontiguousarray(value))
+
+
+def h_take(lw, var, call):
+    """take (ONNX Gather, TFLite GATHER): one gather node; a constant table with constant
+    indices is folded. Indices are normalised (negative from the end) and checked here
+    when constant; the kernel clamps the ones it reads at run time."""
+    x = lw.tensor(call.args[0])
+    rank = len(x.shape)
+    axis = int(call.attrs.axis) % rank if call.attrs.axis is not None else 0
+    if call.attrs.axis is None and rank != 1:
+        raise HhbcError(f"layer '{lw.layer}': take without an axis on a rank-{rank} tensor")
+    dim = x.shape[axis]
+    idx = _const_of(lw, call.args[1])
+    if idx is not None:
+        idx = np.asarray(idx).astype(np.int64)
+        bad = idx[(idx < -dim) | (idx >= dim)]
+        if bad.size:
+            raise HhbcError(f"layer '{lw.layer}': gather index {int(bad[0])} out of range for an axis of {dim}")
+        idx = np.where(idx < 0, idx + dim, idx)
+        if x.kind == "const":
+            return lw.const(np.take(x.data, idx, axis=axis), var.name)
+        indices = lw.const(idx.astype(np.int32).reshape(-1), "indices")
+    else:
+        indices = lw.tensor(call.args[1])
+        if indices.dtype not in ("int32", "int64"):
+            raise HhbcError(f"layer '{lw.layer}': gather indices of type {indices.dtype}")
+    params = {"outer": int(np.prod(x.shape[:axis], dtype=np.int64)), "axis_dim": dim,
+              "inner": int(np.prod(x.shape[axis + 1:], dtype=np.int64)), "num_indices": indices.size,
+              "index_bytes": 8 if indices.dtype == "int64" else 4}
+    return lw.emit("gather", var, [x, indices], params)
+
+
+def h_where(lw, var, call):
+    """where(cond, a, b) with a constant condition: one where node (numpy broadcasting)."""
+    cond = _const_of(lw, call.args[0])
+    if cond is None:
+        raise HhbcError(f"layer '{lw.layer}': Where with a condition computed at run time is not supported "
+                        "(only a constant condition)")
+    a, b = lw.tensor(call.args[1]), lw.tensor(call.args[2])
+    out_shape = _collapse_for_kernel(_shape(var))
+    if a.kind == "const" and b.kind == "const":
+        return lw.const(np.where(cond, a.data, b.data).astype(str(var.ty.dtype)), var.name)
+    # Operands that are constants are broadcast by the kernel like activations.
+    params = {"ndim": len(out_shape), "out_dim": list(out_shape),
+              "a_stride": broadcast_strides(a.shape, out_shape), "b_stride": broadcast_strides(b.shape, out_shape),
+              "c_stride": broadcast_strides(cond.shape, out_shape)}
+    consts = {"cond": lw.const(np.ascontiguousarray(cond.astype(np.uint8)), "cond")}
+    return lw.emit("where", var, [a, b], params, consts)
+
+
+def _index_astype(lw, var, call) -> Tensor | None:
+    """astype of an argmax/argmin result to int32/int64 (TFLite's ARG_MAX output type; Relax's
+    argmax gives int64), when nothing else reads that result: the argreduce node writes the
+    wanted type itself. None when it is not that."""
+    src = call.args[0]
+    t = lw.values.get(src) if isinstance(src, relax.Var) else None
+    dtype = str(call.attrs.dtype)
+    node = next((n for n in reversed(lw.nodes) if n.output is t), None) if t is not None else None
+    if node is None or node.op != "argreduce" or dtype not in ("int32", "int64"):
+        return None
+    uses = 0
+
+    def count(expr):
+        nonlocal uses
+        uses += int(isinstance(expr, relax.Var) and expr.same_as(src))
+
+    relax.analysis.post_order_visit(lw.mod["main"].body, count)
+    if uses != 1:
+        return None
+    node.output = lw.new_output(var)
+    node.params["out_bytes"] = 8 if dtype == "int64" else 4
+    return node.output
+
+
+def h_argreduce(lw, var, call):
+    """argmax / argmin along one axis -> one argreduce node writing int32 or int64."""
+    x = lw.tensor(call.args[0])
+    rank = len(x.shape)
+    if call.attrs.axis is None:
+        axis, outer, inner = None, 1, 1
+        dim = x.size
+    else:
+        axis = int(call.attrs.axis) % rank
+        outer = int(np.prod(x.shape[:axis], dtype=np.int64))
+        inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+        dim = x.shape[axis]
+    out_dtype = str(var.ty.dtype)
+    if out_dtype not in ("int32", "int64"):
+        raise HhbcError(f"layer '{lw.layer}': {call.op.name} to {out_dtype}")
+    params = {"op": "max" if call.op.name == "relax.argmax" else "min", "outer": outer, "axis_dim": dim,
+              "inner": inner, "select_last": 0, "out_bytes": 8 if out_dtype == "int64" else 4,
+              "axis": axis}   # (for _select_last)
+    return lw.emit("argreduce", var, [x], params)
+
+
+def h_flip(lw, var, call):
+    """flip along one axis: a strided copy with a negative stride."""
+    x = lw.tensor(call.args[0])
+    axis = int(call.attrs.axis) % len(x.shape)
+    strides = _row_major_strides(x.shape)
+    offset = (x.shape[axis] - 1) * strides[axis]
+    strides[axis] = -strides[axis]
+    params = {"ndim": len(x.shape), "out_dim": list(x.shape), "in_stride": strides, "offset": offset,
+              "flip_axis": axis}
+    return lw.emit("strided_slice", var, [x], params)
+
+
+def _select_last(lw, var, a: Tensor, b: Tensor):
+    """TVM's ArgMax/ArgMin with select_last_index: (n - 1) - argreduce(flip(x)). -> one
+    argreduce of x with select_last; None when (a, b) are not that pattern."""
+    if a.kind != "const" or a.size != 1:
+        return None
+    arg = next((n for n in lw.nodes if n.output is b and n.op == "argreduce"), None)
+    flip = next((n for n in lw.nodes if arg is not None and n.output is arg.inputs[0]
+                 and n.op == "strided_slice"), None)
+    if flip is None or int(a.data.reshape(-1)[0]) != arg.params["axis_dim"] - 1:
+        return None
+    # the strided copy must reverse x along the reduced axis and nothing else
+    x, axis = flip.inputs[0], arg.params["axis"]
+    if axis is None or tuple(x.shape) != tuple(flip.output.shape):
+        return None
+    strides = _row_major_strides(x.shape)
+    want = {"in_stride": [-st if k == axis else st for k, st in enumerate(strides)],
+            "offset": (x.shape[axis] - 1) * strides[axis]}
+    if list(flip.params["in_stride"]) != want["in_stride"] or flip.params["offset"] != want["offset"]:
+        return None
+    if any(flip.output is t for n in lw.nodes if n is not arg for t in n.inputs):
+        return None
+    lw.nodes.remove(flip)
+    arg.inputs = [flip.inputs[0]]
+    arg.params["select_last"] = 1
+    return b
+
+
+def h_broadcast_to(lw, var, call):
+    """broadcast_to (ONNX Expand): a strided copy whose broadcast axes have stride 0."""
+    x = lw.tensor(call.args[0])
+    shape = _shape(var)
+    if x.kind == "const":
+        return lw.const(np.broadcast_to(x.data, shape).copy(), var.name)
+    kshape = _collapse_for_kernel(shape)
+    params = {"ndim": len(kshape), "out_dim": list(kshape), "in_stride": broadcast_strides(x.shape, kshape)}
+    return lw.emit("transpose", var, [x], params)
+
+
+def h_tile(lw, var, call):
+    """tile: a strided copy over [r0][d0][r1][d1]..., the repeat axes with stride 0
+    (axes with one repeat, or of extent 1, dropped)."""
+    x = lw.tensor(call.args[0])
+    repeats = _ints(call.attrs.repeats)
+    out_shape = _shape(var)
+    rank = len(out_shape)
+    repeats = [1] * (rank - len(repeats)) + repeats
+    in_shape = (1,) * (rank - len(x.shape)) + tuple(x.shape)
+    if x.kind == "const":
+        return lw.const(np.tile(x.data.reshape(in_shape), repeats), var.name)
+    in_strides = _row_major_strides(in_shape)
+    dims, strides = [], []
+    for r, d, st in zip(repeats, in_shape, in_strides):
+        if r != 1:
+            dims.append(r)
+            strides.append(0)
+        if d != 1:
+            dims.append(d)
+            strides.append(st)
+    if not dims:
+        dims, strides = [1], [1]
+    if len(dims) > MAX_DIMS:
+        raise HhbcError(f"layer '{lw.layer}': Tile needs {len(dims)} axes as a strided copy (at most {MAX_DIMS})")
+    params = {"ndim": len(dims), "out_dim": dims, "in_stride": strides}
+    return lw.emit("transpose", var, [x], params)
 
 
 def h_pool2d(lw, var, call):
@@ -511,6 +748,10 @@ def h_concat(lw, var, call):
               "outer": int(np.prod(out_shape[:axis], dtype=np.int64)),
               "inner": int(np.prod(out_shape[axis + 1:], dtype=np.int64)),
               "axis_dim": [t.shape[axis] for t in tensors]}
+    if all(t.dtype == "int8" for t in tensors):   # int8 PACK: inputs share the output's parameters
+        if len({t.quant for t in tensors}) != 1:
+            raise HhbcError(f"layer '{lw.layer}': int8 concatenation of differently quantized tensors")
+        return lw.emit("concat_i8", var, tensors, params)
     return lw.emit("concat", var, tensors, params)
 
 
@@ -587,6 +828,7 @@ HANDLERS: dict[str, Callable] = {
     "relax.nn.conv2d": h_conv2d,
     "relax.nn.conv2d_transpose": h_conv2d_transpose,
     "relax.strided_slice": h_strided_slice,
+    "relax.split": h_split,
     "relax.matmul": h_matmul,
     **{op: h_binary for op in BINARY},
     **{op: h_unary for op in UNARY},
@@ -603,6 +845,9 @@ HANDLERS: dict[str, Callable] = {
     "relax.image.resize2d": h_resize2d,
     "relax.reshape": h_alias, "relax.squeeze": h_alias, "relax.expand_dims": h_alias,
     "relax.flatten": h_alias,
+    "relax.astype": h_const_only, **{op: h_const_only for op in _NUMPY_COMPARE},
+    "relax.argmax": h_argreduce, "relax.argmin": h_argreduce, "relax.flip": h_flip,
+    "relax.take": h_take, "relax.where": h_where, "relax.broadcast_to": h_broadcast_to, "relax.tile": h_tile,
 }
 
 

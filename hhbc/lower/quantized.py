@@ -224,10 +224,10 @@ def _qdense(lw, var, g: CompositeBody) -> Tensor:
     return _emit_q(lw, "dense_i8", var, [x], params, consts, out_q, m * n * k)
 
 
-def _qadd(lw, var, g: CompositeBody) -> Tensor:
+def _qadd(lw, var, g: CompositeBody, sub: bool = False) -> Tensor:
     from hhbc.lower.from_relax import broadcast_strides
 
-    add = g.calls["relax.add"]
+    add = g.calls["relax.subtract" if sub else "relax.add"]
     a, a_q = _data_quant(lw, g.op(add.args[0], "relax.dequantize"))
     b, b_q = _data_quant(lw, g.op(add.args[1], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
@@ -244,13 +244,20 @@ def _qadd(lw, var, g: CompositeBody) -> Tensor:
         "b_zp": b_q.zero_point[0], "b_multiplier": p.b_multiplier, "b_shift": p.b_shift,
         "output_zp": out_q.zero_point[0], "output_multiplier": p.output_multiplier,
         "output_shift": p.output_shift, "act_min": lo, "act_max": hi,
-        "onnx": int(onnx), "a_ratio": 0.0, "b_ratio": 0.0, "fixed": 0.0,
+        "onnx": int(onnx), "a_ratio": 0.0, "b_ratio": 0.0, "fixed": 0.0, "sub": int(sub),
     }
     if onnx:
         o = fp.onnx_add_params(a_q.scale[0], a_q.zero_point[0], b_q.scale[0], b_q.zero_point[0],
                                out_q.scale[0], out_q.zero_point[0])
         params.update(a_ratio=o.a_ratio, b_ratio=o.b_ratio, fixed=o.fixed)
     return _emit_q(lw, "add_i8", var, [a, b], params, {}, out_q)
+
+
+def _qsub(lw, var, g: CompositeBody) -> Tensor:
+    """TFLite int8 SUB: ADD's arithmetic (same multipliers and shifts), input 2's term subtracted."""
+    if _onnx(lw):
+        raise HhbcError(f"layer '{lw.layer}': int8 SUB of an ONNX QDQ model is not supported")
+    return _qadd(lw, var, g, sub=True)
 
 
 def _qsoftmax(lw, var, g: CompositeBody) -> Tensor:
@@ -439,6 +446,49 @@ def _qlut(lw, var, g: CompositeBody) -> Tensor:
     return _emit_q(lw, "lut_i8", var, [x], {}, {"table": lw.const(table, "table")}, out_q)
 
 
+_TABLE_OPS = {"relax.abs": "ABS", "relax.exp": "EXP", "relax.log": "LOG", "relax.rsqrt": "RSQRT",
+              "relax.nn.leakyrelu": "LEAKY_RELU"}
+
+
+def _qunary_table(lw, var, g: CompositeBody) -> Tensor:
+    """ABS, EXP, LOG, RSQRT, LEAKY_RELU: each of the 256 int8 inputs computed at compile time
+    as TFLite's int8 kernel does (fixedpoint.*_table), run by lut_i8."""
+    name = next(op for op in _TABLE_OPS if op in g.calls)
+    fn = g.calls[name]
+    if _onnx(lw):
+        raise HhbcError(f"layer '{lw.layer}': int8 {_TABLE_OPS[name]} of an ONNX QDQ model is not supported")
+    x, in_q = _data_quant(lw, g.op(fn.args[0], "relax.dequantize"))
+    out_q = _quant_of(g.calls["relax.quantize"])
+    args = (in_q.scale[0], in_q.zero_point[0], out_q.scale[0], out_q.zero_point[0])
+    if name == "relax.abs":
+        table = fp.abs_table(*args)
+    elif name == "relax.nn.leakyrelu":
+        table = fp.leaky_relu_table(*args, float(fn.attrs.alpha))
+    else:
+        table = fp.float_fn_table(name.removeprefix("relax."), *args)
+    return _emit_q(lw, "lut_i8", var, [x], {}, {"table": lw.const(table, "table")}, out_q)
+
+
+def _qprelu(lw, var, g: CompositeBody) -> Tensor:
+    """PRELU (H3c): a [C, 256] table of TFLite's int8 arithmetic (fixedpoint.prelu_table), one
+    row per channel of the last axis, run by prelu_i8."""
+    fn = g.calls["relax.nn.prelu"]
+    if _onnx(lw):
+        raise HhbcError(f"layer '{lw.layer}': int8 PRELU of an ONNX QDQ model is not supported")
+    x, in_q = _data_quant(lw, g.op(fn.args[0], "relax.dequantize"))
+    a_deq = g.op(fn.args[1], "relax.dequantize")
+    a_q = _quant_of(a_deq)
+    alpha = _np(a_deq.args[0]).reshape(-1)
+    if len(a_q.scale) != 1 or int(fn.attrs.axis) not in (-1, len(x.shape) - 1) or alpha.size != x.shape[-1]:
+        raise HhbcError(f"layer '{lw.layer}': int8 PRELU needs one per-tensor quantized slope per channel "
+                        "of the last axis")
+    out_q = _quant_of(g.calls["relax.quantize"])
+    table = fp.prelu_table(in_q.scale[0], in_q.zero_point[0], a_q.scale[0], a_q.zero_point[0],
+                           [int(v) for v in alpha], out_q.scale[0], out_q.zero_point[0])
+    return _emit_q(lw, "prelu_i8", var, [x], {"channels": int(alpha.size)},
+                   {"table": lw.const(table.reshape(-1), "table")}, out_q)
+
+
 def _qhardswish(lw, var, g: CompositeBody) -> Tensor:
     mul = g.calls["relax.multiply"]
     add = g.calls["relax.add"]
@@ -529,8 +579,57 @@ def _refuse_float_island(lw, x: Tensor) -> None:
         stack.extend(producers.get(id(t.storage())) for t in node.inputs if t.dtype == "float32")
 
 
+# ---------------------------------------------------------------------------------------
+# MAXIMUM, MINIMUM, REDUCE_MAX, REDUCE_MIN: raw int8 comparisons
+# ---------------------------------------------------------------------------------------
+
+def _same_scale_inputs(lw, g: CompositeBody, call: relax.Call, what: str) -> tuple[list[Tensor], Quant]:
+    """The int8 operands of a comparison op and the output's quantization. TFLite's int8 kernels
+    compare raw values and need one scale and zero point everywhere (its converter gives them
+    that); a QDQ graph that rescales between them would mean float arithmetic: refused."""
+    out_q = _quant_of(g.calls["relax.quantize"])
+    inputs = []
+    for arg in call.args:
+        x, q = _data_quant(lw, g.op(arg, "relax.dequantize"))
+        if (q.scale[0], q.zero_point[0]) != (out_q.scale[0], out_q.zero_point[0]):
+            raise HhbcError(f"layer '{lw.layer}': int8 {what} whose inputs and output are quantized "
+                            f"differently (scale {q.scale[0]:g} zp {q.zero_point[0]} -> scale "
+                            f"{out_q.scale[0]:g} zp {out_q.zero_point[0]})")
+        inputs.append(x)
+    return inputs, out_q
+
+
+def _qmaxmin(lw, var, g: CompositeBody) -> Tensor:
+    from hhbc.lower.from_relax import broadcast_strides
+
+    call = g.calls["relax.maximum"] if "relax.maximum" in g.calls else g.calls["relax.minimum"]
+    kind = "max" if call.op.name == "relax.maximum" else "min"
+    (a, b), out_q = _same_scale_inputs(lw, g, call, "MAXIMUM" if kind == "max" else "MINIMUM")
+    out_shape = tuple(int(d) for d in var.ty.shape) or (1,)
+    params = {"op": kind, "ndim": len(out_shape), "out_dim": list(out_shape),
+              "a_stride": broadcast_strides(a.shape, out_shape), "b_stride": broadcast_strides(b.shape, out_shape),
+              "act": {"kind": "none", "lo": 0.0, "hi": 0.0, "alpha": 0.0}}
+    return _emit_q(lw, "binary", var, [a, b], params, {}, out_q)
+
+
+def _qreduce_maxmin(lw, var, g: CompositeBody) -> Tensor:
+    call = g.calls["relax.max"] if "relax.max" in g.calls else g.calls["relax.min"]
+    kind = "max" if call.op.name == "relax.max" else "min"
+    (x,), out_q = _same_scale_inputs(lw, g, call, "REDUCE_MAX" if kind == "max" else "REDUCE_MIN")
+    rank = len(x.shape)
+    axes = sorted({int(a) % rank for a in call.attrs.axis}) if call.attrs.axis is not None else list(range(rank))
+    kept = [1 if i in axes else d for i, d in enumerate(x.shape)]
+    strides = [int(np.prod(kept[i + 1:], dtype=np.int64)) for i in range(rank)]
+    params = {"op": kind, "ndim": rank, "in_dim": list(x.shape),
+              "out_stride": [0 if i in axes else s for i, s in enumerate(strides)],
+              "out_size": int(np.prod(kept, dtype=np.int64)),
+              "reduce_count": int(np.prod([x.shape[a] for a in axes], dtype=np.int64))}
+    return _emit_q(lw, "reduce", var, [x], params, {}, out_q)
+
+
 _MORE = {
+    "hhbc.qmaxmin": _qmaxmin, "hhbc.qreduce_maxmin": _qreduce_maxmin,
     "hhbc.qmul": _qmul, "hhbc.qmax_pool2d": _qmax_pool, "hhbc.qpad": _qpad, "hhbc.qmean": _qmean,
-    "hhbc.qconcat": _qconcat, "hhbc.qlut": _qlut, "hhbc.qhardswish": _qhardswish,
+    "hhbc.qconcat": _qconcat, "hhbc.qlut": _qlut, "hhbc.qunary_table": _qunary_table, "hhbc.qsub": _qsub, "hhbc.qprelu": _qprelu, "hhbc.qhardswish": _qhardswish,
     "hhbc.qrequantize": _qrequantize, "hhbc.qquantize": _qquantize, "hhbc.qdequantize": _qdequantize,
 }

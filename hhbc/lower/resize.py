@@ -1,4 +1,5 @@
-"""Index and weight tables for 2-D resize, computed at compile time (ONNX semantics)."""
+"""Index and weight tables for 2-D resize, computed at compile time (ONNX semantics, or
+TFLite's when the TFLite frontend marks the resize with TFLITE_ROUNDING)."""
 
 from __future__ import annotations
 
@@ -95,11 +96,55 @@ def _axis_tables(method: str, coord, rounding, n_in: int, n_out: int, scale: flo
     return np.array(i0, np.int32), np.array(i1, np.int32), np.array(w, np.float32)
 
 
+# The rounding_method the TFLite frontend writes: sample TFLite's way (tflite_axis_tables).
+TFLITE_ROUNDING = "tflite"
+# The same mark on a float nearest resize, whose rounding_method must stay one TVM's topi knows
+# (FoldConstant legalizes resize2d through it): the roi, unused by every mode hhbc supports.
+TFLITE_ROI = (-1.0, -1.0, -1.0, -1.0)
+
+
+def _tflite_marked(attrs) -> bool:
+    roi = tuple(float(v) for v in attrs.roi) if attrs.roi is not None else ()
+    return str(attrs.rounding_method) == TFLITE_ROUNDING or roi == TFLITE_ROI
+
+
+def tflite_source_coords(method: str, mode: str, n_in: int, n_out: int) -> np.ndarray:
+    """Input coordinates of TFLite's RESIZE_* reference kernels, in float32 as they compute them:
+    scale = (in-1)/(out-1) with align_corners, else in/out; half-pixel centres add 0.5 before
+    scaling (bilinear also subtracts it after). Nearest rounds half away from zero with
+    align_corners and floors otherwise; the result is then an index, clamped to the input."""
+    align = mode == "align_corners" and n_out > 1
+    scale = F32(n_in - 1) / F32(n_out - 1) if align else F32(n_in) / F32(n_out)
+    half = mode == "half_pixel"
+    x = np.arange(n_out, dtype=F32)
+    if method == "linear":
+        return (x + F32(0.5)) * scale - F32(0.5) if half else x * scale
+    v = (x + F32(0.5 if half else 0.0)) * scale
+    floor = np.floor(v)
+    index = floor + ((v - floor) >= F32(0.5)) if align else floor
+    return np.clip(index, 0, n_in - 1)
+
+
+def _tflite_axis_tables(method: str, mode: str, n_in: int, n_out: int):
+    src = tflite_source_coords(method, mode, n_in, n_out)
+    i0 = np.floor(np.clip(src, 0, n_in - 1)).astype(np.int32)
+    if method == "nearest_neighbor":
+        return i0, None, None
+    i1 = np.minimum(i0 + 1, n_in - 1).astype(np.int32)
+    w = (np.clip(src, 0, n_in - 1) - i0).astype(np.float32)
+    return i0, i1, w
+
+
 def resize_tables(layer: str, attrs, in_hw, out_hw) -> tuple[dict[str, np.ndarray], str]:
     """Tables for hhbc_resize2d_params: y0/x0 (+ y1/x1/wy/wx for bilinear)."""
     method = str(attrs.method)
     if method not in ("nearest_neighbor", "linear"):
         raise HhbcError(f"layer '{layer}': resize method '{method}' is not supported (nearest, linear)")
+    if _tflite_marked(attrs):
+        mode = str(attrs.coordinate_transformation_mode)
+        y0, y1, wy = _tflite_axis_tables(method, mode, in_hw[0], out_hw[0])
+        x0, x1, wx = _tflite_axis_tables(method, mode, in_hw[1], out_hw[1])
+        return _tables(method, y0, y1, wy, x0, x1, wx)
     coord = _source_coord(str(attrs.coordinate_transformation_mode), layer)
     rounding_name = str(attrs.rounding_method)
     if rounding_name not in _ROUNDING:
@@ -108,6 +153,10 @@ def resize_tables(layer: str, attrs, in_hw, out_hw) -> tuple[dict[str, np.ndarra
     scale_h, scale_w = _decode_scales(attrs)
     y0, y1, wy = _axis_tables(method, coord, rounding, in_hw[0], out_hw[0], scale_h)
     x0, x1, wx = _axis_tables(method, coord, rounding, in_hw[1], out_hw[1], scale_w)
+    return _tables(method, y0, y1, wy, x0, x1, wx)
+
+
+def _tables(method, y0, y1, wy, x0, x1, wx) -> tuple[dict[str, np.ndarray], str]:
     if method == "nearest_neighbor":
         return {"y0": y0, "x0": x0}, "nearest"
     return {"y0": y0, "y1": y1, "x0": x0, "x1": x1, "wy": wy, "wx": wx}, "bilinear"

@@ -89,6 +89,10 @@ def quantized_patterns() -> list[relax.transform.FusionPattern]:
     add = is_op("relax.add")(_deq(wildcard()), _deq(wildcard()))
     for act in (is_op("relax.nn.relu")(add), is_op("relax.clip")(add, wildcard(), wildcard()), add):
         _with_clip(_quant(act), "hhbc.qadd", patterns, add)
+    # sub (H3c): the add arithmetic with input 2's term subtracted
+    sub = is_op("relax.subtract")(_deq(wildcard()), _deq(wildcard()))
+    for act in (is_op("relax.nn.relu")(sub), is_op("relax.clip")(sub, wildcard(), wildcard()), sub):
+        _with_clip(_quant(act), "hhbc.qsub", patterns, sub)
     # softmax (TVM's importer drops beta; the frontend refuses beta != 1)
     sm = is_op("relax.nn.softmax")(_deq(wildcard()))
     patterns.append(relax.transform.FusionPattern("hhbc.qsoftmax", _quant(sm), {"root": sm}, _no_leak))
@@ -99,8 +103,20 @@ def quantized_patterns() -> list[relax.transform.FusionPattern]:
     pool = is_op("relax.nn.avg_pool2d")(_deq(wildcard()))
     _with_clip(_quant(pool), "hhbc.qavg_pool2d", patterns, pool)
     _more_patterns(patterns)
+    _selection_patterns(patterns)
     _standalone_patterns(patterns)
     return patterns
+
+
+def _selection_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
+    """MAXIMUM, MINIMUM, REDUCE_MAX, REDUCE_MIN: TVM writes them dequantize -> op -> quantize;
+    TFLite compares the raw int8 values (one scale for inputs and output)."""
+    for op in ("relax.maximum", "relax.minimum"):
+        f = is_op(op)(_deq(wildcard()), _deq(wildcard()))
+        patterns.append(relax.transform.FusionPattern("hhbc.qmaxmin", _quant(f), {"root": f}, _no_leak))
+    for op in ("relax.max", "relax.min"):
+        f = is_op(op)(_deq(wildcard()))
+        patterns.append(relax.transform.FusionPattern("hhbc.qreduce_maxmin", _quant(f), {"root": f}, _no_leak))
 
 
 def _more_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
@@ -128,6 +144,13 @@ def _more_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
     for op in ("relax.sigmoid", "relax.tanh"):
         f = is_op(op)(_deq(wildcard()))
         patterns.append(relax.transform.FusionPattern("hhbc.qlut", _quant(f), {"root": f}, _no_leak))
+    # ABS, EXP, LOG, RSQRT, LEAKY_RELU: one int8 input, a table of TFLite's arithmetic
+    for op in ("relax.abs", "relax.exp", "relax.log", "relax.rsqrt", "relax.nn.leakyrelu"):
+        f = is_op(op)(_deq(wildcard()))
+        patterns.append(relax.transform.FusionPattern("hhbc.qunary_table", _quant(f), {"root": f}, _no_leak))
+    # PRELU (H3c, frontends/tflite_int8.prelu): a constant int8 slope per channel
+    f = is_op("relax.nn.prelu")(_deq(wildcard()), _deq(is_const()))
+    patterns.append(relax.transform.FusionPattern("hhbc.qprelu", _quant(f), {"root": f}, _no_leak))
     # hard-swish as TVM writes it: x * clip(x + 3, 0, 6) / 6, x dequantized twice
     relu6 = is_op("relax.clip")(is_op("relax.add")(_deq(wildcard()), is_const()), wildcard(), wildcard())
     hs = is_op("relax.divide")(is_op("relax.multiply")(_deq(wildcard()), relu6), is_const())

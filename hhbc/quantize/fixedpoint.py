@@ -431,3 +431,120 @@ def onnx_lut_table(kind: str, input_scale: float, input_zero_point: int, output_
         q = int(np.rint(f32(y / so))) + output_zero_point
         table[val & 0xFF] = min(max(q, INT8_MIN), INT8_MAX)
     return table
+
+
+# ---------------------------------------------------------------------------------------
+# one-input int8 elementwise ops as 256-entry tables (ABS, LEAKY_RELU, EXP, LOG, RSQRT):
+# each entry is what TFLite's int8 kernel computes for that input byte
+# ---------------------------------------------------------------------------------------
+
+INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
+
+
+def _srdhm(a: int, b: int) -> int:
+    """gemmlowp SaturatingRoundingDoublingHighMul on int32 values."""
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    return _trunc_div(ab + nudge, 1 << 31)
+
+
+def _rdbpot(x: int, exponent: int) -> int:
+    """gemmlowp RoundingDivideByPOT: x / 2^exponent, ties away from zero."""
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
+
+
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """TFLite's MultiplyByQuantizedMultiplier (int32 x, the pair from quantize_multiplier)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    return _rdbpot(_srdhm(x * (1 << left), multiplier), right)
+
+
+def _clamp8(v: int) -> int:
+    return min(max(v, INT8_MIN), INT8_MAX)
+
+
+def abs_table(input_scale: float, input_zero_point: int, output_scale: float,
+              output_zero_point: int) -> np.ndarray:
+    """ABS (elementwise.cc, int8): |x - zp_in| rescaled by in_scale / out_scale (a float32
+    quotient) with MultiplyByQuantizedMultiplier, plus zp_out. Equal scales skip the rescale,
+    which the multiplier for 1.0 reproduces exactly."""
+    m, s = quantize_multiplier(float(f32(input_scale) / f32(output_scale)))
+    table = np.empty(256, dtype=np.int8)
+    for val in range(INT8_MIN, INT8_MAX + 1):
+        y = multiply_by_quantized_multiplier(abs(val - input_zero_point), m, s) + output_zero_point
+        table[val & 0xFF] = _clamp8(y)
+    return table
+
+
+def leaky_relu_table(input_scale: float, input_zero_point: int, output_scale: float,
+                     output_zero_point: int, alpha: float) -> np.ndarray:
+    """LEAKY_RELU (QuantizeLeakyRelu): x - zp_in rescaled by in/out (x >= 0) or by
+    in * alpha / out (x < 0), both quotients in float32 as TFLite's Prepare computes them."""
+    si, so = f32(input_scale), f32(output_scale)
+    mi, shi = quantize_multiplier(float(si / so))
+    ma, sha = quantize_multiplier(float(si * f32(alpha) / so))
+    table = np.empty(256, dtype=np.int8)
+    for val in range(INT8_MIN, INT8_MAX + 1):
+        v = val - input_zero_point
+        y = multiply_by_quantized_multiplier(v, mi, shi) if v >= 0 else multiply_by_quantized_multiplier(v, ma, sha)
+        table[val & 0xFF] = _clamp8(y + output_zero_point)
+    return table
+
+
+def _libm_f(name: str):
+    lib = _libm()
+    if lib is None:
+        return None
+    fn = getattr(lib, name)
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
+def float_fn_table(kind: str, input_scale: float, input_zero_point: int, output_scale: float,
+                   output_zero_point: int) -> np.ndarray:
+    """EXP, LOG, RSQRT: TFLite builds these int8 tables in float32 (LUTPopulate) with the C
+    library's expf / logf / 1/sqrtf; non-finite results saturate."""
+    def f(x: np.float32) -> np.float32:
+        with np.errstate(all="ignore"):
+            if kind == "exp":
+                lib = _libm_f("expf")
+                return f32(lib(float(x))) if lib else f32(np.exp(np.float64(x)))
+            if kind == "log":
+                lib = _libm_f("logf")
+                return f32(lib(float(x))) if lib else f32(np.log(np.float64(x)))
+            lib = _libm_f("sqrtf")
+            return f32(1.0) / (f32(lib(float(x))) if lib else np.sqrt(x))
+    si, inv = f32(input_scale), f32(1.0) / f32(output_scale)
+    table = np.empty(256, dtype=np.int8)
+    for val in range(INT8_MIN, INT8_MAX + 1):
+        with np.errstate(all="ignore"):
+            y = f(si * f32(val - input_zero_point)) * inv
+        if not math.isfinite(float(y)):
+            q = INT8_MIN if (math.isnan(float(y)) or y < 0) else INT8_MAX
+        else:
+            q = int(f32(round_half_away(float(y))) + f32(output_zero_point))
+        table[val & 0xFF] = _clamp8(q)
+    return table
+
+
+def prelu_table(input_scale: float, input_zero_point: int, alpha_scale: float, alpha_zero_point: int,
+                alpha: Sequence[int], output_scale: float, output_zero_point: int) -> np.ndarray:
+    """PRELU int8 (H3c, TFLite's reference Prelu): v = x - zp_in; v >= 0 rescaled by in/out,
+    v < 0 as v * (alpha - zp_alpha) rescaled by in * alpha_scale / out (float32 quotients, as
+    TFLite's Prepare computes them), plus zp_out. One 256-entry row per channel: [C, 256],
+    indexed by (uint8_t)x."""
+    si, sa, so = f32(input_scale), f32(alpha_scale), f32(output_scale)
+    m1, s1 = quantize_multiplier(float(si / so))
+    m2, s2 = quantize_multiplier(float(si * sa / so))
+    table = np.empty((len(alpha), 256), dtype=np.int8)
+    for c, a in enumerate(alpha):
+        av = int(a) - alpha_zero_point
+        for val in range(INT8_MIN, INT8_MAX + 1):
+            v = val - input_zero_point
+            y = multiply_by_quantized_multiplier(v, m1, s1) if v >= 0 else multiply_by_quantized_multiplier(v * av, m2, s2)
+            table[c, val & 0xFF] = _clamp8(y + output_zero_point)
+    return table

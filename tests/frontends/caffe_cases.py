@@ -55,7 +55,7 @@ def _text(params: dict, indent: str) -> str:
 V1_ENUM = {"Convolution": "CONVOLUTION", "ReLU": "RELU", "Pooling": "POOLING", "InnerProduct": "INNER_PRODUCT",
            "Softmax": "SOFTMAX", "Eltwise": "ELTWISE", "Concat": "CONCAT", "Slice": "SLICE", "LRN": "LRN",
            "Power": "POWER", "Dropout": "DROPOUT", "Sigmoid": "SIGMOID", "TanH": "TANH", "Flatten": "FLATTEN",
-           "Split": "SPLIT", "Deconvolution": "DECONVOLUTION"}
+           "Split": "SPLIT", "Deconvolution": "DECONVOLUTION", "AbsVal": "ABSVAL", "BNLL": "BNLL", "Exp": "EXP"}
 
 
 @dataclass
@@ -438,6 +438,68 @@ def _conv_np(x, weight, bias, pad):
     return out + bias.reshape(1, -1, 1, 1)
 
 
+# ================================================================ AbsVal, Exp, Log, ELU, BNLL
+case("absval_after_conv", conv_layer(Net({"data": (1, 2, 5, 5)}), "conv1", "data", "conv1", 2, 3, pad=1).add(
+    "abs", "AbsVal", "conv1", "conv1"), "AbsVal")
+case("absval_rank2", Net({"data": (2, 7)}).add("abs", "AbsVal", "data", "abs"), "AbsVal")
+case("exp_default", Net({"data": (1, 3, 4, 4)}).add("e", "Exp", "data", "e"), "Exp")
+case("exp_base2_scale_shift", Net({"data": (1, 2, 3, 5)}).add(
+    "e", "Exp", "data", "e", exp_param={"base": 2.0, "scale": 0.5, "shift": -1.0}), "Exp")
+case("log_default", Net({"data": (1, 3, 4, 4)}).add("l", "Log", "data", "l"), "Log", positive=True)
+case("log_base10_scale_shift", Net({"data": (1, 2, 3, 3)}).add(   # OpenCV's Log ignores log_param
+    "l", "Log", "data", "l", log_param={"base": 10.0, "scale": 2.0, "shift": 0.5}), "Log", positive=True,
+     reference=lambda xs: [np.log10(0.5 + 2.0 * xs[0].astype(np.float64))])
+case("elu_default", Net({"data": (1, 3, 4, 5)}).add("elu", "ELU", "data", "elu"), "ELU")
+case("elu_alpha_inplace_after_conv", conv_layer(Net({"data": (1, 3, 5, 5)}), "conv1", "data", "conv1", 3, 4).add(
+    "elu", "ELU", "conv1", "conv1", elu_param={"alpha": 0.3}), "ELU")
+case("bnll", Net({"data": (1, 3, 4, 4)}).add("b", "BNLL", "data", "b"), "BNLL")
+_n = Net({"data": (1, 2, 3, 3)}).add("pw", "Power", "data", "pw", power_param={"scale": 40.0})
+case("bnll_large_inputs", _n.add("b", "BNLL", "pw", "b"), "BNLL", "Power")
+
+# OpenCV's Caffe importer has no Clip or Swish layer: numpy references (Caffe's definitions).
+case("clip", Net({"data": (1, 3, 4, 4)}).add("c", "Clip", "data", "c", clip_param={"min": -0.5, "max": 0.75}),
+     "Clip", reference=lambda xs: [np.clip(xs[0], -0.5, 0.75)])
+case("clip_relu6_inplace", Net({"data": (1, 2, 5, 5)}).add("pw", "Power", "data", "pw", power_param={"scale": 4.0}).add(
+    "c", "Clip", "pw", "pw", clip_param={"min": 0.0, "max": 6.0}), "Clip", "Power",
+     reference=lambda xs: [np.clip(4.0 * xs[0], 0.0, 6.0)])
+# OpenCV has no Threshold layer either: Caffe's definition, x > threshold ? 1 : 0
+case("threshold_default", Net({"data": (1, 3, 4, 4)}).add("t", "Threshold", "data", "t"), "Threshold",
+     reference=lambda xs: [(xs[0] > 0).astype(F32)])
+case("threshold_value_exact_ties", Net({"data": (1, 2, 3, 3)}).add("pw", "Power", "data", "pw", power_param={
+    "scale": 0.0, "shift": 0.25}).add("t", "Threshold", "pw", "t", threshold_param={"threshold": 0.25}),
+     "Threshold", "Power", reference=lambda xs: [np.zeros_like(xs[0])])
+case("threshold_value", Net({"data": (2, 7)}).add("t", "Threshold", "data", "t", threshold_param={"threshold": 0.3}),
+     "Threshold", reference=lambda xs: [(xs[0] > F32(0.3)).astype(F32)])
+case("swish_default", Net({"data": (1, 3, 4, 4)}).add("s", "Swish", "data", "s"), "Swish",
+     reference=lambda xs: [xs[0] / (1.0 + np.exp(-xs[0].astype(np.float64)))])
+case("swish_beta", Net({"data": (2, 6)}).add("s", "Swish", "data", "s", swish_param={"beta": 1.7}), "Swish",
+     reference=lambda xs: [xs[0] / (1.0 + np.exp(-1.7 * xs[0].astype(np.float64)))])
+
+# ================================================================ Bias, Reduction, Tile
+# OpenCV's Caffe importer has no Bias or Reduction layer and reads no tile_param: numpy references.
+_b = w(3)
+case("bias_channel_blob", Net({"data": (1, 3, 4, 4)}).add("bias", "Bias", "data", "bias", [_b]), "Bias",
+     reference=lambda xs, b_=_b: [xs[0] + b_.reshape(1, 3, 1, 1)])
+case("bias_second_bottom_axis2", Net({"data": (1, 2, 3, 4), "b": (3, 4)}).add(
+    "bias", "Bias", ["data", "b"], "bias", bias_param={"axis": 2}), "Bias",
+     reference=lambda xs: [xs[0] + xs[1].reshape(1, 1, 3, 4)])
+case("reduction_sum_axis1", Net({"data": (1, 3, 4, 5)}).add("r", "Reduction", "data", "r",
+                                                             reduction_param={"axis": 1}), "Reduction",
+     reference=lambda xs: [xs[0].astype(np.float64).sum(axis=(1, 2, 3))])
+case("reduction_mean_axis2_coeff", Net({"data": (1, 3, 4, 5)}).add(
+    "r", "Reduction", "data", "r", reduction_param={"operation": Enum("MEAN"), "axis": 2, "coeff": 0.5}),
+    "Reduction", reference=lambda xs: [0.5 * xs[0].astype(np.float64).mean(axis=(2, 3))])
+case("reduction_asum_sumsq", Net({"data": (1, 4, 3, 2)}).add(
+    "ra", "Reduction", "data", "ra", reduction_param={"operation": Enum("ASUM"), "axis": 1}).add(
+    "rs", "Reduction", "data", "rs", reduction_param={"operation": Enum("SUMSQ"), "axis": -1}), "Reduction",
+     reference=lambda xs: [np.abs(xs[0].astype(np.float64)).sum(axis=(1, 2, 3)),
+                           np.square(xs[0].astype(np.float64)).sum(axis=3)])
+case("tile_channels", Net({"data": (1, 2, 3, 4)}).add("t", "Tile", "data", "t", tile_param={"tiles": 3}), "Tile",
+     reference=lambda xs: [np.tile(xs[0], (1, 3, 1, 1))])
+case("tile_axis_w", Net({"data": (1, 2, 3, 4)}).add("t", "Tile", "data", "t",
+                                                     tile_param={"axis": 3, "tiles": 2}), "Tile",
+     reference=lambda xs: [np.tile(xs[0], (1, 1, 1, 2))])
+
 # ================================================================ V1 `layers {}` nets
 _n = Net({"data": (1, 2, 8, 8)}, input_style="dim", v1=True)
 conv_layer(_n, "conv1", "data", "conv1", 2, 4, pad=1)
@@ -461,6 +523,12 @@ conv_layer(_n, "up", "sum", "up", 4, 2, k=2, ltype="Deconvolution", stride=2)
 _n.add("flat", "Flatten", "up", "flat")
 case("v1_split_slice_eltwise_deconv", _n, "Split", "Slice", "Sigmoid", "TanH", "Concat", "Eltwise", "Power",
      "Deconvolution", "Flatten")
+_n = Net({"data": (1, 3, 4, 4)}, input_style="dim", v1=True)
+_n.add("abs", "AbsVal", "data", "abs")
+_n.add("bnll", "BNLL", "data", "bnll")
+_n.add("exp", "Exp", "bnll", "bnll")
+_n.add("sum", "Eltwise", ["abs", "bnll"], "sum")
+case("v1_absval_bnll_exp", _n, "AbsVal", "BNLL", "Exp", "Eltwise")
 
 # ================================================================ outputs
 _n = conv_layer(Net({"data": (1, 3, 5, 5)}), "conv1", "data", "conv1", 3, 4, pad=1)

@@ -265,3 +265,44 @@ def test_saved_model_missing_signature(saved_model):
 
     with pytest.raises(HhbcError, match="no signature 'nope'.*serving_default"):
         tfe._freeze_saved_model(saved_model, "nope")
+
+
+def _one_op(tmp_path, build, shape=(1, 6, 6, 4)):
+    g = tf.Graph()
+    with g.as_default():
+        y = build(tf1.placeholder(tf.float32, list(shape), name="x"))
+    return _save(g, tmp_path / "m.pb"), y.name
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda x: tf.space_to_batch_nd(x, [2, 2], [[0, 0], [0, 0]]) * 2.0,
+     r"Mul node 'mul': reads the SpaceToBatchND 'SpaceToBatchND'; hhbc supports it only before a convolution"),
+    (lambda x: tf.batch_to_space(tf.nn.conv2d(x, _w(1, 1, 4, 4), 1, "VALID"), [1, 1], [[0, 0], [0, 0]]),
+     r"BatchToSpaceND node 'BatchToSpaceND': hhbc supports BatchToSpaceND only after SpaceToBatchND"),
+    (lambda x: tf.nn.conv2d(tf.space_to_batch_nd(x, [2, 2], [[0, 0], [0, 0]]), _w(3, 3, 4, 4), 1, "SAME"),
+     r"Conv2D node 'Conv2D': a convolution after SpaceToBatchND must have .*VALID padding"),
+    (lambda x: tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC"),
+     r"MirrorPad node 'MirrorPad': mode SYMMETRIC is not supported \(REFLECT\)"),
+    (lambda x: x[:, 3:3],
+     r"StridedSlice node 'strided_slice': the slice 3:3:1 of axis 1 \(6\) is empty"),
+])
+def test_unsupported_forms_are_one_line_errors(tmp_path, build, message):
+    path, out = _one_op(tmp_path, build)
+    with pytest.raises(HhbcError, match=message) as err:
+        load_model(path, ImportOptions(output_names=(out,)))
+    assert "\n" not in str(err.value)
+
+
+def test_dilated_conv_sandwich_becomes_one_dilated_conv(tmp_path):
+    path, out = _one_op(tmp_path, lambda x: tf1.nn.atrous_conv2d(x, _w(3, 3, 4, 5), 2, "SAME"), (1, 9, 9, 4))
+    model = load_model(path, ImportOptions(output_names=(out,)))
+    ops = op_counts(model.mod)
+    assert ops["nn.conv2d"] == 1 and not {"strided_slice", "nn.pad", "reshape"} & set(ops), ops
+
+
+def test_keras_prelu_pattern_is_one_prelu(tmp_path):
+    alpha = np.abs(_w(1, 1, 4))
+    path, out = _one_op(tmp_path, lambda x: tf.nn.relu(x) + (-alpha) * tf.nn.relu(-x))
+    mod = load_model(path, ImportOptions(output_names=(out,))).mod
+    from hhbc.optimize import optimize
+    assert set(op_counts(optimize(mod))) == {"nn.prelu"}, op_counts(optimize(mod))

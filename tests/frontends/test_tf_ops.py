@@ -185,6 +185,9 @@ case("transpose", {"x": (2, 3, 4)}, lambda r, x: tf.transpose(x, [2, 0, 1]), {"T
 case("transpose_nhwc_nchw", {"x": (1, 4, 5, 3)}, lambda r, x: tf.transpose(x, [0, 3, 1, 2]), {"Transpose"})
 
 # ---------------------------------------------------------------- reductions, softmax
+case("argmax_argmin", {"x": (2, 5, 7)},
+     lambda r, x: [tf.argmax(x, -1), tf.argmin(x, 1, output_type=tf.int32), tf.argmax(x * 2.0, 0, output_type=tf.int32)],
+     {"ArgMax", "ArgMin"})
 case("mean_spatial", {"x": (1, 5, 4, 3)}, lambda r, x: tf.reduce_mean(x, [1, 2]), {"Mean"})
 case("mean_keep_dims", {"x": (2, 5, 4)}, lambda r, x: tf.reduce_mean(x, [1], keepdims=True), {"Mean"})
 case("mean_negative_axis", {"x": (2, 5, 4)}, lambda r, x: tf.reduce_mean(x, -1), {"Mean"})
@@ -257,6 +260,99 @@ case("pass_through", {"x": (2, 3)},
      + tf1.placeholder_with_default(w(r, 2, 3), [2, 3]),
      {"IdentityN", "StopGradient", "Identity", "Snapshot", "CheckNumerics", "PreventGradient",
       "PlaceholderWithDefault"})
+
+# ---------------------------------------------------------------- more activations (composed kernels)
+case("elu_selu", {"x": (2, 3, 5)}, lambda r, x: [tf.nn.elu(x * 2.0), tf.nn.selu(x * 2.0)], {"Elu", "Selu"})
+case("softplus_softsign", {"x": (2, 9)}, lambda r, x: [tf.nn.softplus(x * 30.0), tf.nn.softsign(x * 3.0)],
+     {"Softplus", "Softsign"})
+case("floor_ceil_round_sign", {"x": (3, 8)},
+     lambda r, x: [tf.floor(x * 3.0), tf.math.ceil(x * 3.0), tf.round(x * 4.0), tf.round(tf.constant(
+         np.array([[0.5, 1.5, 2.5, -0.5, -1.5, 0.49, -2.5, 3.5]] * 3, np.float32)) + x * 0.0), tf.sign(x - 0.2)],
+     {"Floor", "Ceil", "Round", "Sign"})
+case("log_erf_square_reciprocal", {"x": (3, 4)},
+     lambda r, x: [tf.math.log(x), tf.math.erf(x - 1.0), tf.square(x), tf.math.reciprocal(x)],
+     {"Log", "Erf", "Square", "Reciprocal"}, positive=True)
+case("pow_squared_difference", {"a": (2, 5), "b": (5,)},
+     lambda r, a, b: [tf.pow(a, b), tf.math.squared_difference(a, b * 3.0), tf.pow(a, 2.5)],
+     {"Pow", "SquaredDifference"}, positive=True)
+case("add_n_div_clip", {"a": (2, 5), "b": (2, 5), "c": (2, 5)},
+     lambda r, a, b, c: [tf.add_n([a, b, c, a]), tf.raw_ops.Div(x=a, y=b),
+                         tf.raw_ops.ClipByValue(t=a, clip_value_min=-0.5, clip_value_max=0.75),
+                         tf.raw_ops.ClipByValue(t=b, clip_value_min=w(r, 2, 5) + 0.0, clip_value_max=w(r, 2, 5) + 1.5)],
+     {"AddN", "Div", "ClipByValue"}, positive=True)
+case("v1_v2_v3_variants", {"x": (1, 6, 6, 2)},
+     lambda r, x: [tf.raw_ops.MaxPoolV2(input=x, ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME"),
+                   tf.raw_ops.BiasAddV1(value=x, bias=w(r, 2)),
+                   tf.raw_ops.BatchMatMulV3(x=x, y=w(r, 1, 2, 3), Tout=tf.float32)],
+     {"MaxPoolV2", "BiasAddV1", "BatchMatMulV3"})
+case("keras_prelu", {"x": (1, 4, 5, 3)},   # relu(x) - alpha * relu(-x): one prelu kernel
+     lambda r, x: tf.nn.relu(x) + (-w(r, 1, 1, 3)) * tf.nn.relu(-x), {"Relu", "Neg", "Mul", "AddV2"})
+case("keras_prelu_shared_after_conv", {"x": (1, 5, 5, 2)},
+     lambda r, x: (lambda c: tf.raw_ops.Add(x=tf.multiply(np.float32(-0.25), tf.nn.relu(tf.negative(c))),
+                                            y=tf.nn.relu(c)))(
+         tf.nn.conv2d(x, w(r, 3, 3, 2, 4), 1, "SAME")), {"Conv2D", "Relu", "Neg", "Mul", "Add"})
+case("lrn", {"x": (1, 4, 5, 7)},
+     lambda r, x: tf.nn.local_response_normalization(x, depth_radius=2, bias=1.5, alpha=0.3, beta=0.75), {"LRN"})
+case("lrn_default_radius", {"x": (1, 3, 3, 12)}, lambda r, x: tf.nn.lrn(x * 2.0), {"LRN"})
+
+# ---------------------------------------------------------------- data movement on activations
+case("strided_slice_tensor", {"x": (1, 6, 7, 4)},
+     lambda r, x: [x[:, 1:5:2, ::3, 1:], x[0, :, -1], x[..., 2], x[:, tf.newaxis, 2:4]], {"StridedSlice"})
+case("strided_slice_negative_strides", {"x": (1, 5, 6, 3)},   # BGR <-> RGB, flips
+     lambda r, x: [x[..., ::-1], x[:, ::-2, 1:5], x[:, 3:0:-1, ::-3, 1]], {"StridedSlice"})
+case("slice_tensor", {"x": (2, 5, 6)}, lambda r, x: tf.slice(x, [0, 1, 2], [1, -1, 3]), {"Slice"})
+case("split_equal", {"x": (1, 4, 6, 6)}, lambda r, x: [p * 1.0 for p in tf.split(x, 3, axis=-1)], {"Split"})
+case("split_v", {"x": (2, 7, 3)}, lambda r, x: tf.split(x, [2, -1, 1], axis=1), {"SplitV"})
+case("unpack_tensor", {"x": (2, 3, 4)}, lambda r, x: [v + 1.0 for v in tf.unstack(x, axis=1)], {"Unpack"})
+case("gather_tensor", {"x": (2, 6, 3)},
+     lambda r, x: [tf.gather(x, [4, 0, 1, 2, 2], axis=1), tf.gather(x, 1, axis=2), tf.gather(x, [[1], [0]]),
+                   tf.gather(x, [2, 3, 4], axis=-2)],
+     {"GatherV2"})
+case("tile", {"x": (1, 3, 2, 2)}, lambda r, x: tf.tile(x, [1, 2, 1, 3]), {"Tile"})
+case("tile_many_axes", {"x": (2, 3, 2, 2)}, lambda r, x: tf.tile(x, [2, 2, 3, 2]), {"Tile"})   # > 6 copy axes
+case("select_constant_condition", {"a": (2, 3, 4), "b": (2, 3, 4)},
+     lambda r, a, b: [tf.where(r.standard_normal((2, 3, 4)) > 0, a, b),
+                      tf.where(r.standard_normal((3, 1)) > 0, a, w(r, 4)),
+                      tf.raw_ops.Select(condition=np.array([True, False]), x=a, y=b)],
+     {"SelectV2", "Select"})
+case("broadcast_to", {"x": (3, 1)}, lambda r, x: tf.broadcast_to(x, [2, 3, 4]), {"BroadcastTo"})
+case("depth_to_space", {"x": (1, 3, 4, 8)}, lambda r, x: tf.nn.depth_to_space(x, 2), {"DepthToSpace"})
+case("space_to_depth", {"x": (1, 6, 4, 3)}, lambda r, x: tf.nn.space_to_depth(x, 2), {"SpaceToDepth"})
+case("mirror_pad_reflect", {"x": (1, 5, 6, 2)},
+     lambda r, x: tf.pad(x, [[0, 0], [2, 1], [1, 3], [0, 0]], mode="REFLECT"), {"MirrorPad"})
+case("resize_bilinear", {"x": (1, 5, 4, 3)},
+     lambda r, x: [tf1.image.resize_bilinear(x, [9, 7]), tf1.image.resize_bilinear(x, [10, 8], align_corners=True),
+                   tf1.image.resize_bilinear(x, [3, 11], half_pixel_centers=True)], {"ResizeBilinear"})
+case("resize_nearest", {"x": (1, 4, 5, 2)},
+     lambda r, x: [tf1.image.resize_nearest_neighbor(x, [8, 10]),
+                   tf1.image.resize_nearest_neighbor(x, [7, 3], align_corners=True),
+                   tf1.image.resize_nearest_neighbor(x, [6, 9], half_pixel_centers=True)],
+     {"ResizeNearestNeighbor"})
+case("conv_transpose_same_s2", {"x": (1, 4, 5, 3)},
+     lambda r, x: tf.nn.conv2d_transpose(x, w(r, 3, 3, 4, 3), [1, 8, 10, 4], 2, "SAME"),
+     {"Conv2DBackpropInput"})
+case("conv_transpose_valid_odd", {"x": (1, 3, 3, 2)},
+     lambda r, x: tf.nn.bias_add(tf.nn.conv2d_transpose(x, w(r, 2, 3, 5, 2), [1, 7, 10, 5], [1, 2, 3, 1], "VALID"),
+                                 w(r, 5)), {"Conv2DBackpropInput", "BiasAdd"})
+case("conv_transpose_same_odd_out", {"x": (1, 3, 4, 2)},
+     lambda r, x: tf.nn.conv2d_transpose(x, w(r, 3, 3, 3, 2), [1, 5, 7, 3], 2, "SAME"), {"Conv2DBackpropInput"})
+case("depthwise_transpose_s2", {"x": (1, 3, 4, 6)},   # 3 channels, multiplier 2 -> 6 in, 3 out
+     lambda r, x: tf.raw_ops.DepthwiseConv2dNativeBackpropInput(
+         input_sizes=[1, 6, 8, 3], filter=w(r, 3, 3, 3, 2), out_backprop=x, strides=[1, 2, 2, 1], padding="SAME"),
+     {"DepthwiseConv2dNativeBackpropInput"})
+case("depthwise_transpose_valid_m1", {"x": (1, 4, 4, 2)},
+     lambda r, x: tf.raw_ops.DepthwiseConv2dNativeBackpropInput(
+         input_sizes=[1, 6, 5, 2], filter=w(r, 3, 2, 2, 1), out_backprop=x, strides=[1, 1, 1, 1], padding="VALID"),
+     {"DepthwiseConv2dNativeBackpropInput"})
+case("dilated_conv_s2b", {"x": (1, 9, 10, 3)},   # what tf.nn.atrous_conv2d and TF1 Keras write
+     lambda r, x: tf.nn.bias_add(tf.batch_to_space(tf.nn.conv2d(
+         tf.space_to_batch_nd(x, [2, 2], [[2, 3], [2, 2]]), w(r, 3, 3, 3, 4), 1, "VALID"), [2, 2], [[0, 1], [0, 0]]),
+         w(r, 4)), {"SpaceToBatchND", "Conv2D", "BatchToSpaceND", "BiasAdd"})
+case("dilated_depthwise_s2b", {"x": (1, 8, 8, 3)},
+     lambda r, x: tf.nn.relu(tf1.nn.atrous_conv2d(x, w(r, 3, 3, 3, 5), 2, "SAME")
+                             + tf.nn.depthwise_conv2d(x, w(r, 3, 3, 3, 1), [1, 1, 1, 1], "SAME",
+                                                      dilations=[3, 3])[..., :1]),
+     {"SpaceToBatchND", "Conv2D", "BatchToSpaceND", "DepthwiseConv2dNative"})
 
 
 def _ops_of(graph_def) -> set[str]:

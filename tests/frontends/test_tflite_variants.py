@@ -36,7 +36,8 @@ def variants(tmp_path_factory) -> dict[str, Path]:
     """Each variant converted once per test session."""
     out = tmp_path_factory.mktemp("tflite_variants")
     files = {}
-    for name in ("float16_weights", "sparse_weights", "hybrid_weights", "int8_float_io"):
+    for name in ("float16_weights", "sparse_weights", "hybrid_weights", "int8_float_io",
+                 "sparse_float16_weights", "sparse_hybrid_weights"):
         files[name] = out / f"{name}.tflite"
         files[name].write_bytes(getattr(tflite_gen, name)())
     return files
@@ -122,12 +123,66 @@ def test_int8_float_io_bit_exact(variants, target, tmp_path):
         assert got[0].dtype == np.float32 and np.array_equal(got[0], ref)
 
 
+def test_sparse_float16_and_sparse_hybrid_files(variants):
+    """DENSIFY of a sparse float16 constant feeding DEQUANTIZE; DENSIFY of a sparse int8 weight."""
+    buf = variants["sparse_float16_weights"].read_bytes()
+    types = tflite_gen.tensor_types(buf)
+    assert any(t == FLOAT16 and s for t, s in types.values())
+    ops = tflite_gen.op_names(buf)
+    assert ops.count("DENSIFY") == 2 and ops.count("DEQUANTIZE") >= 2
+    buf = variants["sparse_hybrid_weights"].read_bytes()
+    assert any(t == INT8 and s for t, s in tflite_gen.tensor_types(buf).values())
+    assert tflite_gen.op_names(buf).count("DENSIFY") == 2
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_sparse_float16_weights_match_interpreter(variants, target, tmp_path):
+    path = variants["sparse_float16_weights"]
+    manifest, sets, outs = _run(path, target, tmp_path)
+    assert _kernels(manifest) == {"dense/float32"}
+    for arrays, got in zip(sets, outs):
+        (ref,) = tflite_gen.interpreter_run(path.read_bytes(), arrays)
+        assert _rel(got[0], ref) <= RTOL
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_sparse_hybrid_weights_match_dequantized_model(variants, target, tmp_path):
+    """Sparse int8 weights stay int8 (dense_w8); against the interpreter on the model with those
+    weights dequantized (hhbc's reference), and loosely against its own hybrid kernels."""
+    path = variants["sparse_hybrid_weights"]
+    manifest, sets, outs = _run(path, target, tmp_path)
+    assert _kernels(manifest) == {"dense_w8/float32"}
+    model = compile_model(path, get_target("host"), tmp_path / "ref").model
+    for arrays, got in zip(sets, outs):
+        (ref,) = model.reference(arrays)
+        assert _rel(got[0], ref) <= RTOL
+        (hybrid,) = tflite_gen.interpreter_run(path.read_bytes(), arrays)
+        assert _rel(got[0], hybrid) <= 5e-2
+
+
+def test_dequantize_of_int8_constant_is_folded(tmp_path):
+    """DEQUANTIZE of an int8 constant (per-channel scales) becomes its float32 values."""
+    from hhbc.frontends.tflite import read_tflite
+    from hhbc.frontends.tflite_rewrite import plain_weights
+
+    buf = tflite_gen.int8_constant_dequantize()
+    path = tmp_path / "deq.tflite"
+    path.write_bytes(buf)
+    assert "DEQUANTIZE" in tflite_gen.op_names(buf)
+    plain = plain_weights(read_tflite(path, buf), buf, path)
+    assert "DEQUANTIZE" not in tflite_gen.op_names(plain)
+    manifest, sets, outs = _run(path, "host", tmp_path)
+    for arrays, got in zip(sets, outs):
+        (ref,) = tflite_gen.interpreter_run(buf, arrays)
+        assert _rel(got[0], ref) <= RTOL
+
+
 def test_rewritten_model_has_no_float16_or_sparse_tensors(variants):
     """What TVM's importer is handed: float32 constants, no DEQUANTIZE or DENSIFY left."""
     from hhbc.frontends.tflite import read_tflite
     from hhbc.frontends.tflite_rewrite import plain_weights
 
-    for name in ("float16_weights", "sparse_weights"):
+    for name in ("float16_weights", "sparse_weights", "sparse_float16_weights"):
         buf = variants[name].read_bytes()
         plain = plain_weights(read_tflite(variants[name], buf), buf, variants[name])
         ops = tflite_gen.op_names(plain)

@@ -158,3 +158,82 @@ def interpreter_run(buf: bytes, arrays: list[np.ndarray]) -> list[np.ndarray]:
         interp.set_tensor(d["index"], np.asarray(a, d["dtype"]).reshape(d["shape"]))
     interp.invoke()
     return [np.array(interp.get_tensor(d["index"])) for d in interp.get_output_details()]
+
+
+def _sparse_dense_model(zero_fraction: float = 0.85):
+    """dense (ReLU) -> dense, weights mostly zeros (what EXPERIMENTAL_SPARSITY stores sparse)."""
+    tf = _tf()
+    layers = tf.keras.layers
+    inp = tf.keras.Input((64,), batch_size=1)
+    x = layers.Dense(48, activation="relu")(inp)
+    out = layers.Dense(32)(x)
+    model = tf.keras.Model(inp, out)
+    rng = np.random.default_rng(SEED)
+    weights = []
+    for w in model.get_weights():
+        v = rng.normal(0, 0.3, w.shape).astype(np.float32)
+        if w.ndim == 2:
+            v[rng.random(w.shape) < zero_fraction] = 0.0
+        weights.append(v)
+    model.set_weights(weights)
+    return model
+
+
+def sparse_float16_weights() -> bytes:
+    """Sparse weights stored as float16: DENSIFY of a sparse float16 constant -> DEQUANTIZE."""
+    def configure(c):
+        tf = _tf()
+        c.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY, tf.lite.Optimize.DEFAULT]
+        c.target_spec.supported_types = [tf.float16]
+    return _convert(_sparse_dense_model(), configure)
+
+
+def sparse_hybrid_weights() -> bytes:
+    """Sparse int8 weights of dynamic-range quantization (DENSIFY of a sparse int8 constant)."""
+    def configure(c):
+        tf = _tf()
+        c.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY, tf.lite.Optimize.DEFAULT]
+    return _convert(_sparse_dense_model(), configure)
+
+
+def int8_constant_dequantize() -> bytes:
+    """The float conv_fc_model with its first conv's weights stored int8 (per output channel)
+    behind a DEQUANTIZE op: the form some converters write for weights of float ops."""
+    import flatbuffers
+
+    schema = _schema()
+    buf = _convert(conv_fc_model(depthwise=False))
+    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    sg = model.subgraphs[0]
+    conv_code = schema.BuiltinOperator.CONV_2D
+    conv = next(op for op in sg.operators
+                if max(model.operatorCodes[op.opcodeIndex].builtinCode,
+                       model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode) == conv_code)
+    w = sg.tensors[conv.inputs[1]]
+    values = np.frombuffer(np.asarray(model.buffers[w.buffer].data, np.uint8).tobytes(), np.float32)
+    values = values.reshape([int(d) for d in w.shape])
+    scale = np.abs(values).reshape(values.shape[0], -1).max(axis=1) / 127.0
+    q = np.clip(np.round(values / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+    qbuf = schema.BufferT()
+    qbuf.data = np.frombuffer(q.tobytes(), np.uint8)
+    model.buffers.append(qbuf)
+    qt = schema.TensorT()
+    qt.shape, qt.type, qt.buffer, qt.name = list(w.shape), schema.TensorType.INT8, len(model.buffers) - 1, b"w_int8"
+    qt.quantization = schema.QuantizationParametersT()
+    qt.quantization.scale = [float(s) for s in scale.astype(np.float32)]
+    qt.quantization.zeroPoint = [0] * scale.size
+    qt.quantization.quantizedDimension = 0
+    sg.tensors.append(qt)
+    empty = schema.BufferT()
+    model.buffers.append(empty)
+    w.buffer = len(model.buffers) - 1   # now the DEQUANTIZE's output, an activation
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.DEQUANTIZE
+    code.version = 1
+    model.operatorCodes.append(code)
+    deq = schema.OperatorT()
+    deq.opcodeIndex, deq.inputs, deq.outputs = len(model.operatorCodes) - 1, [len(sg.tensors) - 1], [conv.inputs[1]]
+    sg.operators.insert(0, deq)
+    builder = flatbuffers.Builder(len(buf) * 2 + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

@@ -37,7 +37,8 @@ class Case:
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(
             self.nodes, self.id,
-            [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in self.inputs.items()],
+            [helper.make_tensor_value_info(n, _ONNX_TYPES[self.input_dtype(n)], list(s))
+             for n, s in self.inputs.items()],
             [helper.make_empty_tensor_value_info(n) for n in self.outputs],
             [_initializer(n, a) for n, a in self.inits.items()],
         )
@@ -49,16 +50,27 @@ class Case:
         onnx.checker.check_model(model, full_check=True)
         return model
 
+    def input_dtype(self, name: str) -> np.dtype:
+        """float32, or the dtype of the fixed values an integer input is given (indices)."""
+        value = self.values.get(name)
+        if value is not None and np.asarray(value).dtype in (np.int32, np.int64):
+            return np.asarray(value).dtype
+        return np.dtype(F32)
+
     def input_arrays(self) -> list[np.ndarray]:
         rng = np.random.default_rng(zlib.crc32(self.id.encode()))
         arrays = []
         for name, shape in self.inputs.items():
             if name in self.values:
-                arrays.append(np.asarray(self.values[name], F32).reshape(shape))
+                arrays.append(np.asarray(self.values[name], self.input_dtype(name)).reshape(shape))
                 continue
             a = rng.standard_normal(shape).astype(F32)
             arrays.append(np.abs(a) + F32(0.1) if self.positive else a)
         return arrays
+
+
+_ONNX_TYPES = {np.dtype(F32): TensorProto.FLOAT, np.dtype(np.int32): TensorProto.INT32,
+               np.dtype(np.int64): TensorProto.INT64}
 
 
 def _initializer(name: str, array: np.ndarray) -> onnx.TensorProto:
@@ -306,6 +318,112 @@ pool("globalavgpool", "GlobalAveragePool", x=(1, 5, 6, 7))
 pool("globalavgpool_after_conv", "GlobalAveragePool", after_conv=True)
 pool("globalmaxpool", "GlobalMaxPool", x=(2, 3, 4, 5))
 
+
+# ============================================================== ConvTranspose (1-D and 2-D)
+def convt(id, x, w_shape, bias=True, opset=13, **attrs):
+    inits = {"Wt": w(*w_shape)}   # [C_in, C_out / group, k...]
+    if bias:
+        inits["Bt"] = w(w_shape[1] * attrs.get("group", 1))
+    case(id, node("ConvTranspose", ["x", "Wt", "Bt"] if bias else ["x", "Wt"], **attrs), {"x": x}, inits, opset)
+
+
+convt("convt_stride2_pads", (1, 4, 5, 5), (4, 3, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1])
+convt("convt_asym_pads_output_padding", (1, 4, 5, 4), (4, 3, 3, 3), strides=[2, 2], pads=[1, 0, 0, 1],
+      output_padding=[1, 1])
+convt("convt_output_padding_stride3", (1, 2, 3, 3), (2, 3, 2, 2), strides=[3, 3], output_padding=[2, 1])
+convt("convt_output_shape", (1, 4, 3, 4), (4, 3, 3, 3), strides=[2, 2], output_shape=[6, 7])
+convt("convt_output_shape_larger", (1, 4, 3, 4), (4, 3, 3, 3), strides=[3, 2], output_shape=[10, 8])
+convt("convt_same_upper", (1, 4, 3, 4), (4, 3, 3, 3), bias=False, strides=[2, 2], auto_pad="SAME_UPPER")
+convt("convt_same_lower", (1, 4, 3, 4), (4, 3, 3, 3), bias=False, strides=[2, 2], auto_pad="SAME_LOWER")
+convt("convt_dilation_groups", (1, 4, 5, 5), (4, 3, 3, 3), strides=[2, 1], dilations=[2, 2], group=2,
+      pads=[1, 2, 0, 1])
+convt("convt_depthwise_stride2", (1, 3, 4, 4), (3, 1, 4, 4), strides=[2, 2], pads=[1, 1, 1, 1], group=3)
+convt("convt_opset1_no_attrs", (1, 2, 4, 4), (2, 2, 3, 3), opset=1)
+convt("convt_1d_stride2_output_padding", (1, 4, 6), (4, 3, 3), strides=[2], pads=[1, 0], output_padding=[1])
+convt("convt_1d_output_shape", (2, 3, 5), (3, 2, 4), strides=[2], output_shape=[11])
+
+# ============================================================== 1-D conv, pooling, BatchNorm ([N, C, L] as H = 1)
+conv("conv1d_pad_stride", (1, 3, 12), (4, 3, 3), strides=[2], pads=[1, 2])
+conv("conv1d_dilation_groups", (2, 4, 10), (6, 2, 3), dilations=[2], group=2, pads=[2, 2])
+conv("conv1d_depthwise_same_upper", (1, 4, 9), (4, 1, 4), bias=False, group=4, strides=[2], auto_pad="SAME_UPPER")
+pool("maxpool1d_k3s2_pads", "MaxPool", x=(1, 3, 11), kernel_shape=[3], strides=[2], pads=[1, 1])
+pool("maxpool1d_dilation_ceil", "MaxPool", x=(2, 2, 10), kernel_shape=[2], dilations=[2], strides=[3], ceil_mode=1)
+pool("avgpool1d_include_pad", "AveragePool", x=(1, 3, 9), kernel_shape=[3], strides=[2], pads=[1, 1],
+     count_include_pad=1)
+pool("avgpool1d_same_lower_exclude", "AveragePool", x=(1, 3, 8), kernel_shape=[3], strides=[2],
+     auto_pad="SAME_LOWER")
+case("batchnorm1d_rank3", node("BatchNormalization", ["x", "g", "b", "m", "v"], epsilon=1e-3),
+     {"x": (2, 4, 7)}, {"g": w(4), "b": w(4), "m": w(4), "v": w(4, positive=True)})
+case("conv1d_batchnorm_relu_maxpool",
+     [node("Conv", ["x", "W1"], "c", pads=[1, 1]), node("BatchNormalization", ["c", "g", "b", "m", "v"], "n"),
+      node("Relu", ["n"], "r"), node("MaxPool", ["r"], kernel_shape=[2], strides=[2])],
+     {"x": (1, 3, 16)}, {"W1": w(5, 3, 3), "g": w(5), "b": w(5), "m": w(5), "v": w(5, positive=True)})
+
+# ============================================================== LRN
+case("lrn_size3_bias2", node("LRN", ["x"], size=3, alpha=1e-3, beta=0.75, bias=2.0), {"x": (1, 6, 5, 5)})
+case("lrn_alexnet_size5", node("LRN", ["x"], size=5, alpha=1e-4, beta=0.75), {"x": (1, 8, 6, 6)})
+case("lrn_after_conv_size1", [node("Conv", ["x", "W1"], "c", pads=[1, 1, 1, 1]),
+                              node("LRN", ["c"], size=1, alpha=0.5, beta=0.5, bias=1.5)],
+     {"x": (1, 3, 5, 5)}, {"W1": w(4, 3, 3, 3)}, opset=7)
+
+# ============================================================== Dropout with a mask output
+# Inference: the identity; the declared (unused) mask is all true.
+case("dropout_mask_declared_opset7", [node("Dropout", ["x"], ["d", "mask"], ratio=0.3), node("Neg", ["d"])],
+     {"x": (2, 6)}, opset=7)
+case("dropout_mask_declared_opset13", [node("Conv", ["x", "W1"], "c"), node("Dropout", ["c", "r"], ["y", "mask"])],
+     {"x": (1, 3, 5, 5)}, {"W1": w(4, 3, 1, 1), "r": np.array(0.5, F32)})
+
+# ============================================================== DepthToSpace / SpaceToDepth
+case("depth_to_space_dcr", node("DepthToSpace", ["x"], blocksize=2), {"x": (1, 8, 3, 4)})
+case("depth_to_space_crd", node("DepthToSpace", ["x"], blocksize=2, mode="CRD"), {"x": (2, 8, 3, 2)})
+case("depth_to_space_crd_b3_after_conv", [node("Conv", ["x", "W1"], "c", pads=[1, 1, 1, 1]),
+                                          node("DepthToSpace", ["c"], blocksize=3, mode="CRD")],
+     {"x": (1, 3, 4, 4)}, {"W1": w(18, 3, 3, 3)})
+case("space_to_depth_b2", node("SpaceToDepth", ["x"], blocksize=2), {"x": (1, 3, 4, 6)})
+case("space_to_depth_b3_opset1", node("SpaceToDepth", ["x"], blocksize=3), {"x": (1, 2, 6, 3)}, opset=1)
+
+# ============================================================== Slice / Split
+case("slice_steps_negative", node("Slice", ["x", "s", "e", "a", "st"]), {"x": (1, 6, 8, 8)},
+     {"s": i64(1, -1), "e": i64(5, -9), "a": i64(1, 3), "st": i64(2, -2)})
+case("slice_clamped_ends_no_axes", node("Slice", ["x", "s", "e"]), {"x": (2, 5, 7)},
+     {"s": i64(0, 1, -4), "e": i64(1, 1000, 6)})
+case("slice_opset10_negative_axis", node("Slice", ["x", "s", "e", "a"]), {"x": (1, 4, 6, 6)},
+     {"s": i64(-5), "e": i64(-1), "a": i64(-1)}, opset=10)
+case("slice_opset1_attrs", node("Slice", ["x"], starts=[1, -3], ends=[3, 100], axes=[1, 3]),
+     {"x": (1, 6, 8, 8)}, opset=1)
+case("split_input_sizes", node("Split", ["x", "sp"], ["y", "z"], axis=1), {"x": (1, 6, 4, 4)},
+     {"sp": i64(2, 4)}, outputs=("y", "z"))
+case("split_attr_opset11", node("Split", ["x"], ["y", "z"], axis=-1, split=[1, 3]), {"x": (1, 6, 4, 4)},
+     opset=11, outputs=("y", "z"))
+case("split_equal_opset2", node("Split", ["x"], ["y", "z", "u"], axis=1), {"x": (2, 6, 3)}, opset=2,
+     outputs=("y", "z", "u"))
+case("split_num_outputs_uneven_opset18", node("Split", ["x"], ["y", "z", "u"], axis=2, num_outputs=3),
+     {"x": (1, 2, 7, 3)}, opset=18, outputs=("y", "z", "u"))
+case("split_glu", [node("Split", ["x"], ["a", "b"], axis=1), node("Sigmoid", ["b"], "s"),
+                   node("Mul", ["a", "s"])], {"x": (1, 8, 5)})
+
+# ============================================================== InstanceNormalization
+case("instance_norm_2d", node("InstanceNormalization", ["x", "sc", "b"], epsilon=1e-3),
+     {"x": (2, 3, 5, 6)}, {"sc": w(3), "b": w(3)})
+case("instance_norm_1d_after_conv", [node("Conv", ["x", "W1"], "c", pads=[1, 1]),
+                                     node("InstanceNormalization", ["c", "sc", "b"])],
+     {"x": (1, 3, 9)}, {"W1": w(4, 3, 3), "sc": w(4), "b": w(4)})
+
+# ============================================================== old opsets (lifted by onnx.version_converter)
+# onnxruntime cannot run these; hhbc compares with the model lifted to opset 13.
+case("averagepool_opset1", node("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2]), {"x": (1, 3, 6, 6)},
+     opset=1)
+case("batchnorm_opset6", node("BatchNormalization", ["x", "g", "b", "m", "v"], epsilon=1e-3, is_test=1),
+     {"x": (1, 4, 5, 5)}, {"g": w(4), "b": w(4), "m": w(4), "v": w(4, positive=True)}, opset=6)
+case("gemm_opset6_broadcast_bias", node("Gemm", ["x", "Wg", "Bg"], transB=1, broadcast=1),
+     {"x": (2, 5)}, {"Wg": w(3, 5), "Bg": w(3)}, opset=6)
+case("prelu_opset6_channel_slope", node("PRelu", ["x", "s"]), {"x": (1, 4, 3, 5)}, {"s": w(4)}, opset=6)
+case("prelu_opset6_channel_slope_1d", node("PRelu", ["x", "s"]), {"x": (2, 3, 7)}, {"s": w(3)}, opset=6)
+case("add_opset6_broadcast_axis1", node("Add", ["x", "b"], broadcast=1, axis=1), {"x": (1, 4, 3, 3)},
+     {"b": w(4)}, opset=6)
+case("pow_opset1_broadcast", node("Pow", ["x", "p"], broadcast=1), {"x": (1, 3, 4)},
+     {"p": np.array([2.0], F32)}, opset=1, positive=True)
+
 # ============================================================== Concat / Transpose
 case("concat_axis1_nchw", node("Concat", ["a", "b"], axis=1), {"a": (1, 2, 4, 4), "b": (1, 3, 4, 4)})
 case("concat_axis1_after_conv", [node("Conv", ["x", "Wc"], "c"), node("Concat", ["c", "x"], axis=1)],
@@ -495,3 +613,60 @@ case("qdq_roundtrip_transposed", [node("QuantizeLinear", ["x", "s", "z"], "q"),
                                   node("DequantizeLinear", ["q", "s", "z"], "d"),
                                   node("Transpose", ["d"], perm=[0, 3, 1, 2])],
      {"x": x_rt.shape}, {"s": np.array(0.125, F32), "z": np.array(3, np.int8)}, values={"x": x_rt})
+
+
+# ============================================================== elementwise math (H1b)
+# Values on .5 ties, signed zeros and integers, so Floor/Ceil/Round/Sign see their edge cases.
+_ROUNDING = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -0.0, 0.0, 1.0, -3.0, 2.4999, -2.5001,
+                      0.49999997, 7.7, -7.7, 123456.5, -0.2], F32).reshape(2, 9)
+for _op in ("Floor", "Ceil", "Round", "Sign"):
+    case(f"{_op.lower()}_edge_values", node(_op, ["x"]), {"x": (2, 9)}, values={"x": _ROUNDING})
+case("reciprocal_signed", node("Reciprocal", ["x"]), {"x": (2, 5)},
+     values={"x": np.array([-4, -2, -0.5, -0.1, 0.3, 1, 3, 8, 0.25, -1], F32)})
+case("softplus_wide", node("Softplus", ["x"]), {"x": (2, 8)},
+     values={"x": np.array([-90, -30, -5, -1, -0.1, 0, 0.1, 1, 5, 15, 25, 40, 80, -15, 2, -2], F32)})
+unary("softsign", "Softsign", shape=(2, 3, 4))
+unary("selu_default", "Selu", shape=(1, 3, 5, 5))
+unary("selu_alpha_gamma", "Selu", shape=(2, 7), alpha=2.0, gamma=3.0)
+unary("celu_default", "Celu", shape=(1, 3, 5, 5), opset=12)
+unary("celu_alpha2", "Celu", shape=(2, 7), opset=12, alpha=2.0)
+unary("shrink_default", "Shrink", shape=(1, 3, 5, 5), opset=9)
+unary("shrink_lambd_bias", "Shrink", shape=(2, 3, 6), opset=9, lambd=0.7, bias=0.3)
+unary("shrink_hard", "Shrink", shape=(2, 8), opset=9, lambd=1.0)
+case("softplus_after_conv_mish", [CONV, node("Softplus", ["c"], "sp"), node("Tanh", ["sp"], "t"),
+                                  node("Mul", ["c", "t"])], X4, CONV_W)
+
+# ============================================================== Gather / Expand / Tile / Where (H1b)
+case("gather_axis0_const_indices", node("Gather", ["x", "i"], axis=0), {"x": (5, 4)}, {"i": i64(4, 0, -1, 2)})
+case("gather_axis1_negative", node("Gather", ["x", "i"], axis=1), {"x": (2, 6, 3)}, {"i": i64(-6, 5, 1, -2)})
+case("gather_axis_last_2d_indices", node("Gather", ["x", "i"], axis=-1), {"x": (2, 3, 5)},
+     {"i": np.array([[0, 4], [3, -1]], np.int64)})
+case("gather_scalar_index", node("Gather", ["x", "i"], axis=1), {"x": (1, 4, 3, 3)}, {"i": np.array(2, np.int64)})
+case("gather_int32_indices", node("Gather", ["x", "i"], axis=2), {"x": (1, 3, 5, 2)},
+     {"i": np.array([1, 1, 4], np.int32)})
+case("expand_const_shape", node("Expand", ["x", "s"]), {"x": (3, 1)}, {"s": i64(2, 3, 4)})
+case("expand_same_rank", node("Expand", ["x", "s"]), {"x": (1, 3, 1, 5)}, {"s": i64(2, 1, 4, 1)})
+case("tile_2d", node("Tile", ["x", "r"]), {"x": (2, 3)}, {"r": i64(2, 3)})
+case("tile_4d_partial", node("Tile", ["x", "r"]), {"x": (1, 2, 3, 2)}, {"r": i64(1, 2, 1, 3)})
+case("where_const_cond_broadcast", node("Where", ["c", "a", "b"]), {"a": (2, 3, 4), "b": (3, 1)},
+     {"c": np.array([True, False, True, True], bool)})
+case("where_const_cond_const_operand", node("Where", ["c", "a", "k"]), {"a": (2, 4)},
+     {"c": np.array([[True, False, False, True], [False, True, True, False]], bool), "k": w(1)})
+# Integer model inputs: an int64/int32 input declares its values (valid indices, some negative).
+case("gather_embedding_int64_input", node("Gather", ["table", "ids"], axis=0), {"ids": (2, 3)},
+     {"table": w(10, 4)}, values={"ids": np.array([[0, 9, -1], [3, 3, -10]], np.int64)})
+case("gather_embedding_int32_input_axis1", node("Gather", ["table", "ids"], axis=1), {"ids": (5,)},
+     {"table": w(2, 7, 3)}, values={"ids": np.array([6, 0, -3, 2, 2], np.int32)})
+
+# ============================================================== ArgMax / ArgMin (H1b): int64 outputs
+# Rows with ties (repeated maxima/minima), so select_last_index decides.
+_TIES = np.array([[1, 3, 3, 0, -2, 3], [-1, -1, 2, 2, -1, 0], [5, 4, 5, 4, 5, 4]], F32)
+case("argmax_axis1_keepdims", node("ArgMax", ["x"], axis=1), {"x": (2, 5, 3)})
+case("argmax_axis0_nokeep", node("ArgMax", ["x"], axis=0, keepdims=0), {"x": (4, 3, 2)})
+case("argmin_last_axis", node("ArgMin", ["x"], axis=-1), {"x": (1, 3, 4, 5)})
+case("argmax_ties_first", node("ArgMax", ["x"], axis=1, keepdims=0), {"x": (3, 6)}, values={"x": _TIES})
+case("argmax_ties_select_last", node("ArgMax", ["x"], axis=1, select_last_index=1), {"x": (3, 6)},
+     values={"x": _TIES})
+case("argmin_ties_select_last", node("ArgMin", ["x"], axis=1, keepdims=0, select_last_index=1), {"x": (3, 6)},
+     values={"x": _TIES})
+case("argmax_after_conv", [CONV, node("ArgMax", ["c"], axis=1)], X4, CONV_W)

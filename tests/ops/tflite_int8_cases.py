@@ -40,6 +40,7 @@ class Case:
     float_io: bool = False                # float32 IO: QUANTIZE in, DEQUANTIZE out
     ranges: tuple[float, ...] = ()        # calibration spread per input (default 1.0 each)
     qemu: bool = False                    # also run on the RISC-V targets under QEMU
+    rewrite: Callable[[bytes], bytes] | None = None   # applied to the converted flatbuffer
 
     def seed(self) -> int:
         return zlib.crc32(self.id.encode())
@@ -74,7 +75,8 @@ def convert(case: Case) -> bytes:
         converter._experimental_disable_per_channel_quantization_for_dense_layers = True
     with warnings.catch_warnings():   # the calibrator still reads signatures with tf.lite.Interpreter
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-        return converter.convert()
+        data = converter.convert()
+    return case.rewrite(data) if case.rewrite is not None else data
 
 
 def _calibration(case: Case):
@@ -387,11 +389,251 @@ def _float_io_cases() -> list[Case]:
     return [
         Case("float-io-conv2d-3x3-s1-same-relu-pc", _conv((3, 3), 5, 1, "same", act="relu"), ((1, 6, 6, 3),),
              frozenset({"QUANTIZE", "CONV_2D", "DEQUANTIZE"}), float_io=True),
+        Case("float-io-transpose-split", _unary(lambda tf, x: tf.split(tf.transpose(x, [0, 2, 1, 3]), 2, axis=1)),
+             ((1, 3, 4, 5),), frozenset({"QUANTIZE", "TRANSPOSE", "SPLIT", "DEQUANTIZE"}), float_io=True),
         Case("float-io-fc-2d-8-none-pt", _dense(8), ((1, 12),),
              frozenset({"QUANTIZE", "FULLY_CONNECTED", "DEQUANTIZE"}), per_channel=False, float_io=True),
     ]
 
 
+# ---------------------------------------------------------------- data movement and selection
+# Ops that keep their input's quantization (TFLite's int8 kernels copy or compare raw int8
+# values): slices, splits, packs, gathers, layout changes, nearest resize, MAXIMUM/MINIMUM,
+# REDUCE_MAX/MIN, ARG_MAX/MIN. Multi-output ops (SPLIT, SPLIT_V, UNPACK) return every part.
+def _depthwise_dilated(rng):
+    tf = _tf()
+
+    def body(x):
+        w = _weights(rng, (3, 3, x.shape[-1], 1), 9)
+        return tf.nn.depthwise_conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME", dilations=[2, 2])
+    return body
+
+
+def _then(make, f: Callable):
+    """A case builder followed by f(tf, y) on its result."""
+    def wrapped(rng):
+        tf = _tf()
+        body = make(rng)
+        return lambda *xs: f(tf, body(*xs))
+    return wrapped
+
+
+def _reshape_as(builtin: str, axis: int):
+    """A rewrite of the model's one RESHAPE into SQUEEZE (squeeze_dims [axis]) or EXPAND_DIMS
+    (an int32 axis operand), the ops the converter canonicalizes into RESHAPE for static shapes.
+    Same tensors, same quantization: the interpreter runs the op the case is named for."""
+    def rewrite(data: bytes) -> bytes:
+        import flatbuffers
+        from ai_edge_litert import schema_py_generated as schema
+
+        model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+        sg = model.subgraphs[0]
+        code = schema.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, builtin)
+        code.version = 1
+        model.operatorCodes.append(code)
+        reshape = getattr(schema.BuiltinOperator, "RESHAPE")
+        (op,) = [o for o in sg.operators
+                 if max(model.operatorCodes[o.opcodeIndex].builtinCode,
+                        model.operatorCodes[o.opcodeIndex].deprecatedBuiltinCode) == reshape]
+        op.opcodeIndex = len(model.operatorCodes) - 1
+        if builtin == "SQUEEZE":
+            op.inputs = [op.inputs[0]]
+            op.builtinOptionsType = schema.BuiltinOptions.SqueezeOptions
+            op.builtinOptions = schema.SqueezeOptionsT()
+            op.builtinOptions.squeezeDims = [axis]
+        else:
+            buf = schema.BufferT()
+            buf.data = np.frombuffer(np.array([axis], np.int32).tobytes(), np.uint8)
+            model.buffers.append(buf)
+            t = schema.TensorT()
+            t.shape, t.type, t.buffer, t.name = [1], schema.TensorType.INT32, len(model.buffers) - 1, b"axis"
+            sg.tensors.append(t)
+            op.inputs = [op.inputs[0], len(sg.tensors) - 1]
+            op.builtinOptionsType = schema.BuiltinOptions.ExpandDimsOptions
+            op.builtinOptions = schema.ExpandDimsOptionsT()
+        builder = flatbuffers.Builder(len(data) * 2 + 1024)
+        builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+        return bytes(builder.Output())
+    return rewrite
+
+
+def _unfold_dilated_conv(data: bytes) -> bytes:
+    """The model's one dilated stride-1 conv rewritten as TF writes a dilated convolution
+    (and older converters left it): SPACE_TO_BATCH_ND -> undilated VALID conv ->
+    BATCH_TO_SPACE_ND. The interpreter runs this form; hhbc folds it back."""
+    import copy
+
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    sg = model.subgraphs[0]
+    codes = [max(oc.builtinCode, oc.deprecatedBuiltinCode) for oc in model.operatorCodes]
+    convs = {schema.BuiltinOperator.CONV_2D, schema.BuiltinOperator.DEPTHWISE_CONV_2D}
+    (k,) = [k for k, op in enumerate(sg.operators) if codes[op.opcodeIndex] in convs]
+    conv = sg.operators[k]
+    opts = conv.builtinOptions
+    b = opts.dilationHFactor
+    assert b == opts.dilationWFactor > 1 and (opts.strideH, opts.strideW) == (1, 1)
+    x, y = sg.tensors[conv.inputs[0]], sg.tensors[conv.outputs[0]]
+    kh, kw = sg.tensors[conv.inputs[1]].shape[1:3]
+    n, h, w, c = x.shape
+    if opts.padding == schema.Padding.SAME:
+        pads = [[b * (kh - 1) // 2, b * (kh - 1) - b * (kh - 1) // 2],
+                [b * (kw - 1) // 2, b * (kw - 1) - b * (kw - 1) // 2]]
+    else:
+        pads = [[0, 0], [0, 0]]
+    hp, wp = h + sum(pads[0]), w + sum(pads[1])
+    assert hp % b == 0 and wp % b == 0, "pick shapes that need no extra S2B padding"
+
+    def const(values):
+        buf = schema.BufferT()
+        buf.data = np.frombuffer(np.asarray(values, np.int32).tobytes(), np.uint8)
+        model.buffers.append(buf)
+        t = schema.TensorT()
+        t.shape, t.type, t.buffer = list(np.shape(values)), schema.TensorType.INT32, len(model.buffers) - 1
+        t.name = f"unfold_const_{len(sg.tensors)}"
+        sg.tensors.append(t)
+        return len(sg.tensors) - 1
+
+    def like(t, shape, name):
+        u = copy.deepcopy(t)
+        u.shape, u.shapeSignature, u.buffer, u.name = list(shape), None, 0, name
+        sg.tensors.append(u)
+        return len(sg.tensors) - 1
+
+    def opcode(name):
+        oc = schema.OperatorCodeT()
+        oc.builtinCode = oc.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, name)
+        oc.version = 1
+        model.operatorCodes.append(oc)
+        return len(model.operatorCodes) - 1
+
+    xs = like(x, [n * b * b, hp // b, wp // b, c], "unfold_s2b")
+    ys = like(y, [n * b * b, hp // b - (kh - 1), wp // b - (kw - 1), y.shape[3]], "unfold_conv")
+    s2b = schema.OperatorT()
+    s2b.opcodeIndex, s2b.inputs, s2b.outputs = opcode("SPACE_TO_BATCH_ND"), [conv.inputs[0], const([b, b]),
+                                                                             const(pads)], [xs]
+    s2b.builtinOptionsType = schema.BuiltinOptions.SpaceToBatchNDOptions
+    s2b.builtinOptions = schema.SpaceToBatchNDOptionsT()
+    b2s = schema.OperatorT()
+    b2s.opcodeIndex, b2s.inputs, b2s.outputs = opcode("BATCH_TO_SPACE_ND"), [ys, const([b, b]),
+                                                                             const([[0, 0], [0, 0]])], [conv.outputs[0]]
+    b2s.builtinOptionsType = schema.BuiltinOptions.BatchToSpaceNDOptions
+    b2s.builtinOptions = schema.BatchToSpaceNDOptionsT()
+    conv.inputs = [xs, *conv.inputs[1:]]
+    conv.outputs = [ys]
+    opts.dilationHFactor = opts.dilationWFactor = 1
+    opts.padding = schema.Padding.VALID
+    sg.operators[k:k + 1] = [s2b, conv, b2s]
+    builder = flatbuffers.Builder(len(data) * 2 + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _movement_cases() -> list[Case]:
+    s4 = (1, 6, 5, 4)
+
+    def u(f):
+        return _unary(f)
+
+    def b(f):
+        def make(rng):
+            tf = _tf()
+            return lambda x, y: f(tf, x, y)
+        return make
+
+    return [
+        Case("strided-slice-step2", u(lambda tf, x: x[:, 1:5, ::2, :]), (s4,), frozenset({"STRIDED_SLICE"}),
+             qemu=True),
+        Case("strided-slice-reverse", u(lambda tf, x: x[:, ::-1, 1:, 1:3]), (s4,), frozenset({"STRIDED_SLICE"})),
+        Case("strided-slice-shrink", u(lambda tf, x: x[:, 2, :, 1:]), (s4,), frozenset({"STRIDED_SLICE"})),
+        Case("strided-slice-ellipsis", u(lambda tf, x: x[..., ::2, 1:]), (s4,), frozenset({"STRIDED_SLICE"})),
+        Case("strided-slice-new-axis", u(lambda tf, x: x[:, None, 1:-1, :, 2]), (s4,),
+             frozenset({"STRIDED_SLICE"})),
+        Case("slice", u(lambda tf, x: tf.slice(x, [0, 1, 2, 0], [1, 3, 2, -1])), (s4,), frozenset({"SLICE"}), qemu=True),
+        Case("split-3-channel", u(lambda tf, x: tf.split(x, 3, axis=-1)), ((1, 4, 5, 6),),
+             frozenset({"SPLIT"}), qemu=True),
+        Case("split-2-height", u(lambda tf, x: tf.split(x, 2, axis=1)), (s4,), frozenset({"SPLIT"})),
+        Case("split-v", u(lambda tf, x: tf.split(x, [1, 3, 2], axis=-1)), ((1, 4, 5, 6),),
+             frozenset({"SPLIT_V"}), qemu=True),
+        Case("pack-axis1", b(lambda tf, x, y: tf.stack([x, y], axis=1)), ((1, 5, 4), (1, 5, 4)),
+             frozenset({"PACK"}), qemu=True, ranges=(1.0, 3.0)),
+        Case("pack-last", b(lambda tf, x, y: tf.stack([x, y], axis=-1)), ((2, 3, 4), (2, 3, 4)),
+             frozenset({"PACK"})),
+        Case("unpack-axis1", u(lambda tf, x: tf.unstack(x, axis=1)), ((1, 3, 5, 4),), frozenset({"UNPACK"}), qemu=True),
+        Case("unpack-last", u(lambda tf, x: tf.unstack(x, axis=-1)), ((1, 4, 5, 3),), frozenset({"UNPACK"})),
+        Case("gather-axis1", u(lambda tf, x: tf.gather(x, [4, 0, 2, 2], axis=1)), (s4,), frozenset({"GATHER"}),
+             qemu=True),
+        Case("gather-last", u(lambda tf, x: tf.gather(x, [3, 1], axis=-1)), (s4,), frozenset({"GATHER"})),
+        Case("transpose-nchw", u(lambda tf, x: tf.transpose(x, [0, 3, 1, 2])), (s4,), frozenset({"TRANSPOSE"}),
+             qemu=True),
+        Case("transpose-3d", u(lambda tf, x: tf.transpose(x, [2, 0, 1])), ((3, 5, 4),), frozenset({"TRANSPOSE"})),
+        Case("squeeze", u(lambda tf, x: tf.squeeze(x, axis=[1])), ((1, 1, 5, 4),), frozenset({"SQUEEZE"}),
+             rewrite=_reshape_as("SQUEEZE", 1)),
+        Case("expand-dims", u(lambda tf, x: tf.expand_dims(x, axis=2)), ((1, 5, 4),), frozenset({"EXPAND_DIMS"}),
+             rewrite=_reshape_as("EXPAND_DIMS", 2)),
+        Case("depth-to-space", u(lambda tf, x: tf.nn.depth_to_space(x, 2)), ((1, 3, 4, 8),),
+             frozenset({"DEPTH_TO_SPACE"}), qemu=True),
+        Case("space-to-depth", u(lambda tf, x: tf.nn.space_to_depth(x, 2)), ((1, 4, 6, 3),),
+             frozenset({"SPACE_TO_DEPTH"}), qemu=True),
+        Case("space-to-batch-nd", u(lambda tf, x: tf.space_to_batch_nd(x, [2, 2], [[1, 1], [0, 1]])),
+             ((1, 4, 5, 3),), frozenset({"SPACE_TO_BATCH_ND"})),
+        Case("batch-to-space-nd", u(lambda tf, x: tf.batch_to_space(x, [2, 2], [[0, 1], [1, 0]])),
+             ((4, 3, 3, 2),), frozenset({"BATCH_TO_SPACE_ND"}), qemu=True),
+        # after a ReLU the zero point is -128: TFLite pads with it, not with 0
+        Case("relu-space-to-batch-nd", u(lambda tf, x: tf.space_to_batch_nd(tf.nn.relu(x), [2, 2], [[1, 1], [2, 0]])),
+             ((1, 4, 4, 3),), frozenset({"RELU", "SPACE_TO_BATCH_ND"}), qemu=True),
+        Case("space-to-batch-nd-3d", u(lambda tf, x: tf.space_to_batch_nd(x, [3], [[1, 2]])), ((2, 6, 3),),
+             frozenset({"SPACE_TO_BATCH_ND"})),
+        Case("batch-to-space-nd-3d", u(lambda tf, x: tf.batch_to_space(x, [2], [[1, 0]])), ((4, 3, 5),),
+             frozenset({"BATCH_TO_SPACE_ND"})),
+        Case("dilated-conv-unfolded-same", _conv((3, 3), 5, 1, "same", dilation=2, act="relu6"), ((1, 8, 6, 3),),
+             frozenset({"SPACE_TO_BATCH_ND", "CONV_2D", "BATCH_TO_SPACE_ND"}), rewrite=_unfold_dilated_conv,
+             qemu=True),
+        Case("dilated-conv-unfolded-valid", _conv((3, 3), 4, 1, "valid", dilation=2), ((1, 8, 10, 3),),
+             frozenset({"SPACE_TO_BATCH_ND", "CONV_2D", "BATCH_TO_SPACE_ND"}), rewrite=_unfold_dilated_conv),
+        Case("dilated-dwconv-unfolded-same", _depthwise_dilated, ((1, 6, 8, 4),),
+             frozenset({"SPACE_TO_BATCH_ND", "DEPTHWISE_CONV_2D", "BATCH_TO_SPACE_ND"}),
+             rewrite=_unfold_dilated_conv),
+        Case("conv-depth-to-space", _then(_conv((3, 3), 12, 1, "same"), lambda tf, y: tf.nn.depth_to_space(y, 2)),
+             ((1, 5, 4, 3),), frozenset({"CONV_2D", "DEPTH_TO_SPACE"})),
+        Case("conv-split-concat", _then(_conv((1, 1), 6, 1, "valid", act="relu"),
+                                        lambda tf, y: tf.concat(tf.split(y, 3, axis=-1)[::-1], axis=-1)),
+             ((1, 4, 4, 3),), frozenset({"CONV_2D", "SPLIT", "CONCATENATION"})),
+        Case("resize-nearest", u(lambda tf, x: tf.compat.v1.image.resize_nearest_neighbor(x, [7, 9])),
+             ((1, 4, 5, 3),), frozenset({"RESIZE_NEAREST_NEIGHBOR"}), qemu=True),
+        Case("resize-nearest-align-corners",
+             u(lambda tf, x: tf.compat.v1.image.resize_nearest_neighbor(x, [7, 9], align_corners=True)),
+             ((1, 4, 5, 3),), frozenset({"RESIZE_NEAREST_NEIGHBOR"})),
+        Case("resize-nearest-half-pixel",
+             u(lambda tf, x: tf.compat.v1.image.resize_nearest_neighbor(x, [8, 7], half_pixel_centers=True)),
+             ((1, 4, 5, 3),), frozenset({"RESIZE_NEAREST_NEIGHBOR"})),
+        Case("resize-nearest-down-half-pixel",
+             u(lambda tf, x: tf.compat.v1.image.resize_nearest_neighbor(x, [3, 2], half_pixel_centers=True)),
+             ((1, 7, 5, 3),), frozenset({"RESIZE_NEAREST_NEIGHBOR"})),
+        Case("maximum", b(lambda tf, x, y: tf.maximum(x, y)), (s4, s4), frozenset({"MAXIMUM"}),
+             ranges=(1.0, 2.0), qemu=True),
+        Case("minimum-broadcast", b(lambda tf, x, y: tf.minimum(x, y)), (s4, (1, 1, 1, 4)),
+             frozenset({"MINIMUM"}), qemu=True),
+        Case("maximum-constant", u(lambda tf, x: tf.maximum(x, 0.25)), (s4,), frozenset({"MAXIMUM"})),
+        Case("minimum-after-conv", _then(_conv((1, 1), 4, 1, "valid"), lambda tf, y: tf.minimum(y, y[:, :, ::-1])),
+             (s4,), frozenset({"CONV_2D", "MINIMUM"})),
+        Case("reduce-max-all", u(lambda tf, x: tf.reduce_max(x)), ((2, 3, 4),), frozenset({"REDUCE_MAX"})),
+        Case("reduce-max-hw", u(lambda tf, x: tf.reduce_max(x, axis=[1, 2])), (s4,), frozenset({"REDUCE_MAX"}),
+             qemu=True),
+        Case("reduce-min-keepdims", u(lambda tf, x: tf.reduce_min(x, axis=-1, keepdims=True)), (s4,),
+             frozenset({"REDUCE_MIN"}), qemu=True),
+        Case("arg-max", u(lambda tf, x: tf.argmax(x, axis=-1, output_type=tf.int32)), (s4,),
+             frozenset({"ARG_MAX"}), qemu=True),
+        Case("conv-arg-max", _then(_conv((1, 1), 6, 1, "valid"), lambda tf, y: tf.argmax(y, axis=-1, output_type=tf.int32)),
+             ((1, 4, 5, 3),), frozenset({"CONV_2D", "ARG_MAX"})),
+        Case("arg-min-axis1", u(lambda tf, x: tf.argmin(x, axis=1, output_type=tf.int32)), (s4,),
+             frozenset({"ARG_MIN"})),
+    ]
+
+
 CASES: list[Case] = (_conv_cases() + _depthwise_cases() + _dense_cases() + _elementwise_cases()
-                     + _pool_cases() + _other_cases())
+                     + _pool_cases() + _other_cases() + _movement_cases())
 FLOAT_IO_CASES: list[Case] = _float_io_cases()

@@ -111,7 +111,9 @@ void hhbc_binary_f32(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tens
 typedef enum hhbc_unary_op {
     HHBC_UN_ACT = 0,   /* apply params.act only */
     HHBC_UN_TANH, HHBC_UN_EXP, HHBC_UN_LOG, HHBC_UN_SQRT, HHBC_UN_RSQRT, HHBC_UN_ABS,
-    HHBC_UN_NEG, HHBC_UN_ERF
+    HHBC_UN_NEG, HHBC_UN_ERF,
+    /* ref kernels only: ROUND is half to even, SIGN keeps zeros and NaN, SOFTPLUS is log(1 + exp(x)) */
+    HHBC_UN_FLOOR, HHBC_UN_CEIL, HHBC_UN_ROUND, HHBC_UN_SIGN, HHBC_UN_SOFTPLUS
 } hhbc_unary_op;
 
 typedef struct hhbc_unary_params {
@@ -169,6 +171,48 @@ typedef struct hhbc_concat_params {
 
 void hhbc_concat_f32(const hhbc_tensor *const *in, const hhbc_tensor *out,
                      const hhbc_concat_params *p);
+
+/* ---- gather: in [outer][axis_dim][inner] -> out [outer][num_indices][inner] ---------
+ * out[o][j][i] = in[o][indices[j]][i]; indices int32 or int64 (index_bytes 4 or 8), negative
+ * ones count from the end, out-of-range ones are clamped to [0, axis_dim). f32, f16, i8. */
+typedef struct hhbc_gather_params {
+    int32_t outer, axis_dim, inner, num_indices;
+    int32_t index_bytes;   /* 4: int32 indices, 8: int64 */
+} hhbc_gather_params;
+
+void hhbc_gather_f32(const hhbc_tensor *in, const hhbc_tensor *indices, const hhbc_tensor *out,
+                     const hhbc_gather_params *p);
+void hhbc_gather_f16(const hhbc_tensor *in, const hhbc_tensor *indices, const hhbc_tensor *out,
+                     const hhbc_gather_params *p);
+void hhbc_gather_i8(const hhbc_tensor *in, const hhbc_tensor *indices, const hhbc_tensor *out,
+                    const hhbc_gather_params *p);
+
+/* ---- ArgMax / ArgMin: in [outer][axis_dim][inner] -> out [outer][inner] int32 or int64 */
+typedef enum hhbc_argreduce_op { HHBC_ARG_MAX = 0, HHBC_ARG_MIN } hhbc_argreduce_op;
+
+typedef struct hhbc_argreduce_params {
+    hhbc_argreduce_op op;
+    int32_t outer, axis_dim, inner;
+    int32_t select_last;   /* ties: 0 the first index, 1 the last */
+    int32_t out_bytes;     /* 4: int32 output, 8: int64 */
+} hhbc_argreduce_params;
+
+void hhbc_argreduce_f32(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_argreduce_params *p);
+void hhbc_argreduce_f16(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_argreduce_params *p);
+void hhbc_argreduce_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_argreduce_params *p);
+
+/* ---- where with a constant condition: out = cond ? a : b, numpy broadcasting -------- */
+typedef struct hhbc_where_params {
+    const uint8_t *cond;                   /* 0/1 per element, read at c_stride */
+    int32_t ndim;
+    int32_t out_dim[HHBC_MAX_DIMS];
+    int32_t a_stride[HHBC_MAX_DIMS], b_stride[HHBC_MAX_DIMS], c_stride[HHBC_MAX_DIMS];
+} hhbc_where_params;
+
+void hhbc_where_f32(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                    const hhbc_where_params *p);
+void hhbc_where_f16(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                    const hhbc_where_params *p);
 
 /* ---- transpose (permute dims) ----------------------------------------------------- */
 typedef struct hhbc_transpose_params {

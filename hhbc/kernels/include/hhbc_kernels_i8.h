@@ -120,6 +120,7 @@ typedef struct hhbc_add_i8_params {
      * (out_zp + 128) - (a_ratio * (a_zp + 128) + b_ratio * (b_zp + 128)), all float32. */
     int32_t onnx;
     float a_ratio, b_ratio, fixed;
+    int32_t sub; /* 1: TFLite SUB, the b term subtracted instead of added (TFLite path only) */
 } hhbc_add_i8_params;
 
 void hhbc_add_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
@@ -201,6 +202,15 @@ typedef struct hhbc_lut_i8_params {
 
 void hhbc_lut_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_lut_i8_params *p);
 
+/* ---- PRELU (H3c): a [channels, 256] table of TFLite's int8 arithmetic, one row per channel
+ * of the last axis (made at compile time) ---------------------------------------------- */
+typedef struct hhbc_prelu_i8_params {
+    int32_t channels;
+    const int8_t *table;   /* [channels * 256]; row c indexed by (uint8_t)x */
+} hhbc_prelu_i8_params;
+
+void hhbc_prelu_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_prelu_i8_params *p);
+
 /* ---- hard-swish: x * relu6(x + 3) / 6 in TFLite's int16 fixed-point arithmetic -------- */
 typedef struct hhbc_hardswish_i8_params {
     int32_t input_zp, output_zp;
@@ -278,5 +288,18 @@ void hhbc_dequantize_i8(const hhbc_tensor *in, const hhbc_tensor *out,
 
 /* int8 in -> int8 out, element for element (a model output that views another tensor). */
 void hhbc_copy_i8(const hhbc_tensor *in, const hhbc_tensor *out);
+
+/* ---- data movement and selection on raw int8 (TFLite keeps the input's scale and zero
+ * point): the float kernels' params structs and loop nests (ref/<op>_body.h), for int8_t. */
+void hhbc_strided_slice_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                           const hhbc_strided_slice_params *p);
+void hhbc_transpose_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_transpose_params *p);
+/* mode NEAREST only */
+void hhbc_resize2d_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_resize2d_params *p);
+/* op MAX or MIN only (MAXIMUM, MINIMUM), no activation */
+void hhbc_binary_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                    const hhbc_binary_params *p);
+/* op MAX or MIN only (REDUCE_MAX, REDUCE_MIN) */
+void hhbc_reduce_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_reduce_params *p);
 
 #endif /* HHBC_KERNELS_I8_H */

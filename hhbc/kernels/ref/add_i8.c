@@ -1,4 +1,4 @@
-/* hhbc reference kernel: elementwise add with broadcasting, int8 (TFLite ADD). */
+/* hhbc reference kernel: elementwise add with broadcasting, int8 (TFLite ADD, and SUB). */
 #include "hhbc_kernels_i8.h"
 #include "hhbc_fixedpoint.h"
 
@@ -20,7 +20,8 @@ static int8_t add_one(int32_t a, int32_t b, const hhbc_add_i8_params *p)
                                                p->a_multiplier, p->a_shift);
     const int32_t b_scaled = hhbc_fp_mul_by_qm(hhbc_fp_shl(b - p->b_zp, p->left_shift),
                                                p->b_multiplier, p->b_shift);
-    const int32_t sum = hhbc_fp_add(a_scaled, b_scaled);
+    /* TFLite SUB: the same arithmetic, input 2's scaled term subtracted */
+    const int32_t sum = p->sub ? hhbc_fp_sub(a_scaled, b_scaled) : hhbc_fp_add(a_scaled, b_scaled);
     const int32_t y = hhbc_fp_mul_by_qm(sum, p->output_multiplier, p->output_shift) + p->output_zp;
     return (int8_t)hhbc_fp_clamp(y, p->act_min, p->act_max);
 }

@@ -2,6 +2,22 @@
  * hhbc reference kernel body: elementwise unary op followed by an activation.
  * Type-generic (see conv2d_body.h): computed in float, rounded once.
  */
+/* Round half to even (ONNX Round, numpy.round) whatever the current rounding mode. */
+static inline float hhbc_round_half_even(float x)
+{
+    float r = floorf(x);
+    float d = x - r;
+    if (d > 0.5f || (d == 0.5f && fmodf(r, 2.0f) != 0.0f))
+        r += 1.0f;
+    return r;
+}
+
+/* log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)). */
+static inline float hhbc_softplus(float x)
+{
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
 static inline float hhbc_unary_apply(hhbc_unary_op op, float x)
 {
     switch (op) {
@@ -13,6 +29,11 @@ static inline float hhbc_unary_apply(hhbc_unary_op op, float x)
     case HHBC_UN_ABS:   return fabsf(x);
     case HHBC_UN_NEG:   return -x;
     case HHBC_UN_ERF:   return erff(x);
+    case HHBC_UN_FLOOR: return floorf(x);
+    case HHBC_UN_CEIL:  return ceilf(x);
+    case HHBC_UN_ROUND: return isfinite(x) ? hhbc_round_half_even(x) : x;
+    case HHBC_UN_SIGN:  return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;   /* keeps 0, -0 and NaN */
+    case HHBC_UN_SOFTPLUS: return hhbc_softplus(x);
     case HHBC_UN_ACT:
     default:            return x;
     }

@@ -1,0 +1,13 @@
+/* hhbc reference kernel: gather, float16. The loop nest is gather_body.h. */
+#include <math.h>
+
+#include "hhbc_kernels.h"
+#include "hhbc_act.h"
+
+#define HHBC_T _Float16
+#define HHBC_T_F32 0
+#define HHBC_LD(x) ((float)(x))
+#define HHBC_ST(v) ((_Float16)(v))
+#define HHBC_KERNEL hhbc_gather_f16
+
+#include "gather_body.h"
