@@ -144,13 +144,25 @@ def test_unknown_option_is_one_line(cli, workdir):
 
 def test_non_float_input_rejected(cli, workdir):
     node = helper.make_node("Relu", ["x"], ["y"], name="relu")
+    vi = helper.make_tensor_value_info("x", TensorProto.DOUBLE, [4])
+    out = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [4])
+    path = workdir / "int.onnx"
+    onnx.save(helper.make_model(helper.make_graph([node], "g", [vi], [out]),
+                                opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
+    assert_one_line_error(proc, "'x'", "DOUBLE")
+
+
+def test_integer_relu_names_the_layer(cli, workdir):
+    """Integer inputs are allowed (indices); an op with no integer kernel is named."""
+    node = helper.make_node("Relu", ["x"], ["y"], name="relu")
     vi = helper.make_tensor_value_info("x", TensorProto.INT32, [4])
     out = helper.make_tensor_value_info("y", TensorProto.INT32, [4])
     path = workdir / "int.onnx"
     onnx.save(helper.make_model(helper.make_graph([node], "g", [vi], [out]),
                                 opset_imports=[helper.make_opsetid("", 13)]), str(path))
     proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
-    assert_one_line_error(proc, "'x'", "INT32")
+    assert_one_line_error(proc, "'relu'", "int32")
 
 
 def test_bad_npy_input(cli, workdir):
