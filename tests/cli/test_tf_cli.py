@@ -91,11 +91,11 @@ def test_unsupported_ops_listed_together(cli, workdir):
         x = tf1.placeholder(tf.float32, [4, 4], name="x")
         a = tf.nn.relu(x, name="ok_relu")
         b = tf.math.cumsum(a, name="cumsum_1")
-        c = tf.math.erf(b, name="erf_7")
-        tf.add(tf.math.erf(c, name="erf_8"), a, name="y")
+        c = tf.math.cumprod(b, name="cumprod_7")
+        tf.add(tf.math.cumprod(c, name="cumprod_8"), a, name="y")
     (workdir / "u.pb").write_bytes(g.as_graph_def().SerializeToString())
     proc = cli("compile", "u.pb", "--target", "host", "-o", "out", cwd=workdir)
-    line = assert_one_line_error(proc, "u.pb", "Cumsum", "Erf", "'cumsum_1'", "'erf_7'", "'erf_8'")
+    line = assert_one_line_error(proc, "u.pb", "Cumsum", "Cumprod", "'cumsum_1'", "'cumprod_7'", "'cumprod_8'")
     assert "ok_relu" not in line
     assert not (workdir / "out").exists()
 

@@ -36,7 +36,8 @@ from hhbc.quantize import fixedpoint as fp
 KERNELS = ["conv2d", "depthwise_conv2d", "dense", "add", "mul", "pool2d", "mean", "softmax",
            "lut", "hardswish", "requantize", "concat", "pad", "quantize", "dequantize"]
 # No TFLite op of their own: exercised end to end (tests/ops/test_tflite_int8_ops.py, reshape).
-DATA_MOVEMENT = ["copy"]
+DATA_MOVEMENT = ["copy", "argreduce", "binary", "gather", "prelu", "reduce", "resize2d",
+                 "strided_slice", "transpose"]   # tests/ops/test_tflite_int8_ops.py, bit-exact
 
 
 HAVE_TFLITE = (importlib.util.find_spec("tensorflow") is not None
@@ -1341,13 +1342,15 @@ def i8_sources() -> list[Path]:
 def test_i8_file_set_and_hygiene():
     names = sorted(p.stem for p in i8_sources())
     assert names == sorted(k + "_i8" for k in KERNELS + DATA_MOVEMENT)
-    header = (INCLUDE / "hhbc_kernels_i8.h").read_text()
+    # int8 kernels of generic ops (gather, argreduce) are declared beside their float twins
+    header = (INCLUDE / "hhbc_kernels_i8.h").read_text() + (INCLUDE / "hhbc_kernels.h").read_text()
     declared = sorted(re.findall(r"^void (hhbc_\w+_i8)\(", header, re.M))
     assert declared == sorted("hhbc_" + n for n in names)
-    allowed = {'"hhbc_kernels_i8.h"', '"hhbc_fixedpoint.h"', "<math.h>", "<string.h>"}
+    allowed = {'"hhbc_kernels_i8.h"', '"hhbc_fixedpoint.h"', "<math.h>", "<string.h>", '"hhbc_act.h"'}
+    allowed |= {f'"{p.stem[:-3]}_body.h"' for p in i8_sources()}   # int8 instances of float bodies
     for path in i8_sources():
         text = path.read_text()
-        assert re.search(rf"^void hhbc_{path.stem}\(", text, re.M), path.name
+        assert re.search(rf"^(void hhbc_{path.stem}\(|#define HHBC_KERNEL hhbc_{path.stem}$)", text, re.M), path.name
         includes = re.findall(r'^\s*#\s*include\s*([<"][^>"]+[>"])', text, re.M)
         assert '"hhbc_kernels_i8.h"' in includes, path.name
         assert set(includes) <= allowed, (path.name, includes)

@@ -666,7 +666,8 @@ def f16_sources():
 
 def test_f16_file_set_and_rows():
     from hhbc.codegen.kernel_table import REF_F16
-    assert sorted(p.name for p in REF.glob("*_f16.c")) == sorted(f"{op}_f16.c" for op in OPS)
+    # gather/argreduce/where (f16 from their bodies) are checked end to end in tests/ops
+    assert set(f"{op}_f16.c" for op in OPS) <= {p.name for p in REF.glob("*_f16.c")}
     rows = {r.function: r for r in REF_F16}
     for op in OPS:
         text = (REF / f"{op}_f16.c").read_text()

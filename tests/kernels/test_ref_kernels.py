@@ -23,6 +23,7 @@ OPS = [
     "conv2d", "depthwise_conv2d", "dense", "matmul", "binary", "unary", "prelu", "pool2d",
     "reduce", "concat", "transpose", "pad", "softmax", "resize2d", "copy",
     "deconv2d", "strided_slice", "lrn",   # differential tests in test_ref_kernels_extra.py
+    "gather", "argreduce", "where",       # exercised end to end (tests/ops: ONNX and TFLite cases)
 ]
 
 
