@@ -142,27 +142,24 @@ def test_unknown_option_is_one_line(cli, workdir):
     assert_one_line_error(proc, "--frobnicate")
 
 
-def test_non_float_input_rejected(cli, workdir):
+def _typed_relu(cli, workdir, elem_type):
+    """Compile a Relu whose input and output have the given ONNX element type."""
     node = helper.make_node("Relu", ["x"], ["y"], name="relu")
-    vi = helper.make_tensor_value_info("x", TensorProto.DOUBLE, [4])
-    out = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [4])
-    path = workdir / "int.onnx"
+    vi = helper.make_tensor_value_info("x", elem_type, [4])
+    out = helper.make_tensor_value_info("y", elem_type, [4])
+    path = workdir / "typed.onnx"
     onnx.save(helper.make_model(helper.make_graph([node], "g", [vi], [out]),
                                 opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
-    assert_one_line_error(proc, "'x'", "DOUBLE")
+    return cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
+
+
+def test_non_float_input_rejected(cli, workdir):
+    assert_one_line_error(_typed_relu(cli, workdir, TensorProto.DOUBLE), "'x'", "DOUBLE")
 
 
 def test_integer_relu_names_the_layer(cli, workdir):
     """Integer inputs are allowed (indices); an op with no integer kernel is named."""
-    node = helper.make_node("Relu", ["x"], ["y"], name="relu")
-    vi = helper.make_tensor_value_info("x", TensorProto.INT32, [4])
-    out = helper.make_tensor_value_info("y", TensorProto.INT32, [4])
-    path = workdir / "int.onnx"
-    onnx.save(helper.make_model(helper.make_graph([node], "g", [vi], [out]),
-                                opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    proc = cli("compile", str(path), "--target", "host", "-o", "out", cwd=workdir)
-    assert_one_line_error(proc, "'relu'", "int32")
+    assert_one_line_error(_typed_relu(cli, workdir, TensorProto.INT32), "'relu'", "int32")
 
 
 def test_bad_npy_input(cli, workdir):

@@ -12,21 +12,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from conftest import assert_one_line_error
 from onnx import TensorProto, helper, numpy_helper
 
 from hhbc.compare import compare
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def assert_one_line_error(proc, *needles: str, code: int = 2) -> None:
-    """As tests/conftest.py's (not importable by name when tests/ops' conftest is loaded too)."""
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("hhbc: error:")]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def _two_output_model(path: Path) -> Path:

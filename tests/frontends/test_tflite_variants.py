@@ -90,8 +90,10 @@ def test_float16_weights_match_interpreter(variants, target, tmp_path):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_sparse_weights_match_interpreter(variants, target, tmp_path):
-    path = variants["sparse_weights"]
+@pytest.mark.parametrize("variant", ["sparse_weights", "sparse_float16_weights"])
+def test_sparse_weights_match_interpreter(variants, variant, target, tmp_path):
+    """Sparse float32 weights, and sparse float16 ones (DENSIFY -> DEQUANTIZE), both folded."""
+    path = variants[variant]
     manifest, sets, outs = _run(path, target, tmp_path)
     assert _kernels(manifest) == {"dense/float32"}
     for arrays, got in zip(sets, outs):
@@ -133,16 +135,6 @@ def test_sparse_float16_and_sparse_hybrid_files(variants):
     buf = variants["sparse_hybrid_weights"].read_bytes()
     assert any(t == INT8 and s for t, s in tflite_gen.tensor_types(buf).values())
     assert tflite_gen.op_names(buf).count("DENSIFY") == 2
-
-
-@pytest.mark.parametrize("target", TARGETS)
-def test_sparse_float16_weights_match_interpreter(variants, target, tmp_path):
-    path = variants["sparse_float16_weights"]
-    manifest, sets, outs = _run(path, target, tmp_path)
-    assert _kernels(manifest) == {"dense/float32"}
-    for arrays, got in zip(sets, outs):
-        (ref,) = tflite_gen.interpreter_run(path.read_bytes(), arrays)
-        assert _rel(got[0], ref) <= RTOL
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -53,24 +53,9 @@ def float16_weights() -> bytes:
 
 def sparse_weights(zero_fraction: float = 0.85) -> bytes:
     """Dense weights that are mostly zeros, converted with EXPERIMENTAL_SPARSITY."""
-    tf = _tf()
-    layers = tf.keras.layers
-    inp = tf.keras.Input((64,), batch_size=1)
-    x = layers.Dense(48, activation="relu")(inp)
-    out = layers.Dense(16)(x)
-    model = tf.keras.Model(inp, out)
-    rng = np.random.default_rng(SEED)
-    weights = []
-    for w in model.get_weights():
-        v = rng.normal(0, 0.3, w.shape).astype(np.float32)
-        if w.ndim == 2:
-            v[rng.random(w.shape) < zero_fraction] = 0.0
-        weights.append(v)
-    model.set_weights(weights)
-
     def configure(c):
-        c.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
-    return _convert(model, configure)
+        c.optimizations = [_tf().lite.Optimize.EXPERIMENTAL_SPARSITY]
+    return _convert(_sparse_dense_model(zero_fraction, units=16), configure)
 
 
 def hybrid_weights() -> bytes:
@@ -160,13 +145,13 @@ def interpreter_run(buf: bytes, arrays: list[np.ndarray]) -> list[np.ndarray]:
     return [np.array(interp.get_tensor(d["index"])) for d in interp.get_output_details()]
 
 
-def _sparse_dense_model(zero_fraction: float = 0.85):
+def _sparse_dense_model(zero_fraction: float = 0.85, units: int = 32):
     """dense (ReLU) -> dense, weights mostly zeros (what EXPERIMENTAL_SPARSITY stores sparse)."""
     tf = _tf()
     layers = tf.keras.layers
     inp = tf.keras.Input((64,), batch_size=1)
     x = layers.Dense(48, activation="relu")(inp)
-    out = layers.Dense(32)(x)
+    out = layers.Dense(units)(x)
     model = tf.keras.Model(inp, out)
     rng = np.random.default_rng(SEED)
     weights = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from tflite_int8_cases import _reshape_as, _tf, _unfold_dilated_conv, model_ops  # noqa: F401
+from tflite_int8_cases import _reshape_as, _tf, _unfold_dilated_conv, converter_for, model_ops  # noqa: F401
 
 F32 = np.float32
 
@@ -45,14 +45,7 @@ class Case:
 
 def convert(case: Case) -> bytes:
     """The float .tflite bytes of a case (seeded weights: the same bytes on every run)."""
-    tf = _tf()
-    tf.random.set_seed(case.seed())
-    body = case.fn(np.random.default_rng(case.seed()))
-    sig = [tf.TensorSpec(shape, tf.float32, name=f"x{k}") for k, shape in enumerate(case.inputs)]
-    module = tf.Module()
-    module.f = tf.function(body, input_signature=sig, autograph=False)   # autograph caches lambdas by code
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.f.get_concrete_function()], module)
-    data = bytes(converter.convert())
+    data = bytes(converter_for(case).convert())
     return case.rewrite(data) if case.rewrite is not None else data
 
 

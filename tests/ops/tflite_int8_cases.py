@@ -54,16 +54,23 @@ def _tf():
     return tf
 
 
-def convert(case: Case) -> bytes:
-    """The .tflite bytes of a case; the same bytes on every run (seeded weights and data)."""
+def converter_for(case) -> object:
+    """A TFLiteConverter for the case's TF function over its seeded weights (the same graph on
+    every run). Autograph is off: it caches converted lambdas by their code, so cases built
+    from one lambda expression could get each other's graphs."""
     tf = _tf()
     tf.random.set_seed(case.seed())
     body = case.fn(np.random.default_rng(case.seed()))
     sig = [tf.TensorSpec(shape, tf.float32, name=f"x{k}") for k, shape in enumerate(case.inputs)]
     module = tf.Module()
-    module.f = tf.function(body, input_signature=sig)
-    concrete = module.f.get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
+    module.f = tf.function(body, input_signature=sig, autograph=False)
+    return tf.lite.TFLiteConverter.from_concrete_functions([module.f.get_concrete_function()], module)
+
+
+def convert(case: Case) -> bytes:
+    """The .tflite bytes of a case; the same bytes on every run (seeded weights and data)."""
+    tf = _tf()
+    converter = converter_for(case)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: _calibration(case)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
