@@ -622,8 +622,7 @@ def h_flip(lw, var, call):
     strides = _row_major_strides(x.shape)
     offset = (x.shape[axis] - 1) * strides[axis]
     strides[axis] = -strides[axis]
-    params = {"ndim": len(x.shape), "out_dim": list(x.shape), "in_stride": strides, "offset": offset,
-              "flip_axis": axis}
+    params = {"ndim": len(x.shape), "out_dim": list(x.shape), "in_stride": strides, "offset": offset}
     return lw.emit("strided_slice", var, [x], params)
 
 
