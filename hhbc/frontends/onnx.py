@@ -23,6 +23,7 @@ import onnx
 
 from hhbc.errors import HhbcError
 from hhbc.frontends import onnx_ops
+from hhbc.frontends.onnx_ops import const_value, first_line, str_attr
 from hhbc.frontends import onnx_elementwise
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
@@ -79,15 +80,10 @@ def read_onnx(path: Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(path))
     except Exception as err:  # protobuf raises several unrelated types
-        raise HhbcError(f"{path}: not a valid ONNX model ({_first_line(err)})") from None
+        raise HhbcError(f"{path}: not a valid ONNX model ({first_line(err)})") from None
     if model.ir_version == 0 or not model.graph.node:
         raise HhbcError(f"{path}: not a valid ONNX model (no graph or IR version)")
     return model
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
 
 
 # ---------------------------------------------------------------- IO selection
@@ -145,7 +141,7 @@ def _extract(model: onnx.ModelProto, path: Path, inputs: list[str], outputs: lis
         return onnx.utils.Extractor(inferred).extract_model(inputs, outputs)
     except Exception as err:
         raise HhbcError(f"{path}: cannot cut the graph at -in {inputs} / -on {outputs} "
-                        f"({_first_line(err)})") from None
+                        f"({first_line(err)})") from None
 
 
 def _with_static_inputs(model: onnx.ModelProto, infos: list[TensorInfo]) -> onnx.ModelProto:
@@ -181,7 +177,7 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
             simplified, ok = onnxsim.simplify(candidate, overwrite_input_shapes=shapes, skip_fuse_bn=True)
     except Exception as err:
         print(f"hhbc: note: {path.name}: onnxsim could not simplify the model "
-              f"({_first_line(err)}); importing it as it is", file=sys.stderr)
+              f"({first_line(err)}); importing it as it is", file=sys.stderr)
         return onnx.shape_inference.infer_shapes(model)
     if not ok:
         print(f"hhbc: note: {path.name}: onnxsim's check failed; importing the unsimplified model",
@@ -263,7 +259,7 @@ def _import_relax(model: onnx.ModelProto, inputs: list[TensorInfo], path: Path):
         except Exception as err:
             where = importer.current_node
             node = f" at node '{where[0]}' ({where[1]})" if where else ""
-            message = f"{path}: TVM could not import the model{node}: {_first_line(err)}"
+            message = f"{path}: TVM could not import the model{node}: {first_line(err)}"
         # The half-built module's BlockBuilder warns when collected; let it do so
         # here, quietly (only a message survives: tracebacks would keep it alive).
         del importer
@@ -313,14 +309,6 @@ def _make_importer_class():
     return Importer
 
 
-def _const_value(expr) -> np.ndarray | None:
-    import tvm
-
-    if isinstance(expr, tvm.ir.GenericConst):
-        return expr.value.numpy()
-    return None
-
-
 def _clip(importer, bb, inputs, attrs, opset):
     """Clip with constant bounds -> relax.clip (TVM emits opaque TIR for it)."""
     from tvm import relax
@@ -331,7 +319,7 @@ def _clip(importer, bb, inputs, attrs, opset):
         bounds = []
         for k in (1, 2):
             if len(inputs) > k and inputs[k] is not None:
-                value = _const_value(inputs[k])
+                value = const_value(inputs[k])
                 if value is None:
                     raise HhbcError(f"Clip node '{importer.current_node[0]}': bounds must be constants")
                 bounds.append(float(value.reshape(-1)[0]))
@@ -354,13 +342,13 @@ def _pad(importer, bb, inputs, attrs, opset):
         pads = list(attrs.get("pads", attrs.get("paddings", ())))
         value = float(attrs.get("value", 0.0))
     else:
-        pads = _const_value(inputs[1])
+        pads = const_value(inputs[1])
         if pads is None:
             raise HhbcError(f"Pad node '{importer.current_node[0]}': pads must be constant")
         pads = [int(p) for p in pads.reshape(-1)]
         value = 0.0
         if len(inputs) > 2 and inputs[2] is not None:
-            cv = _const_value(inputs[2])
+            cv = const_value(inputs[2])
             if cv is None:
                 raise HhbcError(f"Pad node '{importer.current_node[0]}': constant_value must be constant")
             value = float(cv.reshape(-1)[0]) if cv.size else 0.0
@@ -391,7 +379,7 @@ def _explicit_pads(attrs, in_shape, kernel):
     after (UPPER) or before (LOWER). TVM's pool converter gets SAME_LOWER wrong
     (floor(input / stride)), so hhbc resolves it for Conv and the pools alike.
     """
-    auto_pad = _str_attr(attrs, "auto_pad", "NOTSET")
+    auto_pad = str_attr(attrs, "auto_pad", "NOTSET")
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
         return attrs
     strides = list(attrs.get("strides", [1] * len(in_shape)))
@@ -472,16 +460,11 @@ def _pow(importer, bb, inputs, attrs, opset):
 
     base, exponent = inputs
     if str(exponent.ty.dtype) != str(base.ty.dtype):
-        value = _const_value(exponent)
+        value = const_value(exponent)
         if value is None:
             raise HhbcError(f"Pow node '{importer.current_node[0]}': a non-float exponent must be constant")
         exponent = relax.const(value.astype(str(base.ty.dtype)))
     return relax.op.power(base, exponent)
-
-
-def _str_attr(attrs, key: str, default: str) -> str:
-    value = attrs.get(key, default)
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _variadic(binary_op: str, mean: bool = False):
@@ -525,7 +508,7 @@ def _resize(importer, bb, inputs, attrs, opset):
     rank = len(shape)
     if rank != 4:
         raise HhbcError(f"{op_type} node '{layer}': only 4-D (NCHW) inputs are supported, not rank {rank}")
-    mode = _str_attr(attrs, "mode", "nearest")
+    mode = str_attr(attrs, "mode", "nearest")
     method = {"nearest": "nearest_neighbor", "linear": "linear", "bilinear": "linear"}.get(mode)
     if method is None:
         raise HhbcError(f"{op_type} node '{layer}': mode '{mode}' is not supported (nearest, linear)")
@@ -533,7 +516,7 @@ def _resize(importer, bb, inputs, attrs, opset):
     def constant(k, what):
         if len(inputs) <= k or inputs[k] is None:
             return None
-        value = _const_value(inputs[k])
+        value = const_value(inputs[k])
         if value is None:
             raise HhbcError(f"{op_type} node '{layer}': {what} must be constant")
         return value.reshape(-1) if value.size else None
@@ -546,11 +529,11 @@ def _resize(importer, bb, inputs, attrs, opset):
         scales = np.array(scales, np.float32) if scales is not None else constant(1, "scales")
         rounding = None   # 'simple': decided from the scales below
     else:
-        coord = _str_attr(attrs, "coordinate_transformation_mode", "half_pixel")
-        rounding = _str_attr(attrs, "nearest_mode", "round_prefer_floor")
+        coord = str_attr(attrs, "coordinate_transformation_mode", "half_pixel")
+        rounding = str_attr(attrs, "nearest_mode", "round_prefer_floor")
         if coord == "tf_crop_and_resize":
             raise HhbcError(f"Resize node '{layer}': coordinate mode 'tf_crop_and_resize' is not supported")
-        if _str_attr(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
+        if str_attr(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
             raise HhbcError(f"Resize node '{layer}': keep_aspect_ratio_policy other than 'stretch' "
                             "is not supported")
         scales, sizes = constant(2, "scales"), constant(3, "sizes")
@@ -654,12 +637,12 @@ def _reference_fn(model: onnx.ModelProto, inputs: list[TensorInfo], outputs: lis
             sess = session(ort, blob, opts)
         except Exception as err:
             if lifted_blob is None:
-                raise HhbcError(f"onnxruntime cannot load the model: {_first_line(err)}") from None
+                raise HhbcError(f"onnxruntime cannot load the model: {first_line(err)}") from None
             try:
                 sess = session(ort, lifted_blob, opts)
             except Exception as err2:
-                raise HhbcError(f"onnxruntime cannot load the model ({_first_line(err)}) nor the "
-                                f"model lifted to opset {onnx_ops.LIFT_TO_OPSET} ({_first_line(err2)})") from None
+                raise HhbcError(f"onnxruntime cannot load the model ({first_line(err)}) nor the "
+                                f"model lifted to opset {onnx_ops.LIFT_TO_OPSET} ({first_line(err2)})") from None
             print(f"hhbc: note: onnxruntime cannot run the original opset-{onnx_ops.opset_of(model)} model; "
                   f"comparing against the model lifted to opset {onnx_ops.LIFT_TO_OPSET} by onnx.version_converter",
                   file=sys.stderr)

@@ -9,23 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from hhbc.errors import HhbcError
-
-
-def _node(importer) -> str:
-    layer, op_type = importer.current_node
-    return f"{op_type} node '{layer}'"
+from hhbc.frontends.onnx_ops import const_value, node_label
 
 
 def _f32(value: float):
     from tvm import relax
 
     return relax.const(np.float32(value), "float32")
-
-
-def _const(expr) -> np.ndarray | None:
-    import tvm
-
-    return expr.value.numpy() if isinstance(expr, tvm.ir.GenericConst) else None
 
 
 def softplus(importer, bb, inputs, attrs, opset):
@@ -41,7 +31,7 @@ def celu(importer, bb, inputs, attrs, opset):
 
     alpha = float(attrs.get("alpha", 1.0))
     if alpha == 0.0:
-        raise HhbcError(f"{_node(importer)}: Celu with alpha 0")
+        raise HhbcError(f"{node_label(importer)}: Celu with alpha 0")
     x = inputs[0]
     e = bb.normalize(relax.op.exp(relax.op.divide(x, _f32(alpha))))
     neg = relax.op.minimum(relax.op.multiply(relax.op.subtract(e, _f32(1.0)), _f32(alpha)), _f32(0.0))
@@ -64,11 +54,11 @@ def tile(importer, bb, inputs, attrs, opset):
     """relax.tile with constant repeats (lowered to a strided copy)."""
     from tvm import relax
 
-    repeats = _const(inputs[1])
+    repeats = const_value(inputs[1])
     if repeats is None:
-        raise HhbcError(f"{_node(importer)}: Tile repeats must be constant")
+        raise HhbcError(f"{node_label(importer)}: Tile repeats must be constant")
     if (repeats < 0).any():
-        raise HhbcError(f"{_node(importer)}: Tile with negative repeats {repeats.tolist()}")
+        raise HhbcError(f"{node_label(importer)}: Tile with negative repeats {repeats.tolist()}")
     return relax.op.tile(inputs[0], [int(r) for r in repeats])
 
 
@@ -82,17 +72,17 @@ def gather(importer, bb, inputs, attrs, opset):
     shape = [int(d) for d in data.ty.shape]
     axis = int(attrs.get("axis", 0))
     if not -len(shape) <= axis < len(shape):
-        raise HhbcError(f"{_node(importer)}: axis {axis} for a rank-{len(shape)} input")
+        raise HhbcError(f"{node_label(importer)}: axis {axis} for a rank-{len(shape)} input")
     axis %= len(shape)
-    idx = _const(indices)
+    idx = const_value(indices)
     if idx is not None:
         dim = shape[axis]
         bad = idx[(idx < -dim) | (idx >= dim)]
         if bad.size:
-            raise HhbcError(f"{_node(importer)}: index {int(bad.flat[0])} out of range for an axis of {dim}")
+            raise HhbcError(f"{node_label(importer)}: index {int(bad.flat[0])} out of range for an axis of {dim}")
         indices = relax.const(np.where(idx < 0, idx + dim, idx).astype(np.int64), "int64")
     elif str(indices.ty.dtype) not in ("int32", "int64"):
-        raise HhbcError(f"{_node(importer)}: indices of type {indices.ty.dtype}")
+        raise HhbcError(f"{node_label(importer)}: indices of type {indices.ty.dtype}")
     return relax.op.take(data, indices, axis=axis, mode="clip")   # as the kernel: clamped
 
 

@@ -19,12 +19,12 @@ from hhbc.errors import HhbcError
 from hhbc.frontends.quiet import quiet
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0][:200] if text else type(err).__name__
 
 
-def _node(importer) -> str:
+def node_label(importer) -> str:
     layer, op_type = importer.current_node
     return f"{op_type} node '{layer}'"
 
@@ -33,13 +33,13 @@ def _shape(expr) -> list[int]:
     return [int(d) for d in expr.ty.shape]
 
 
-def _const(expr) -> np.ndarray | None:
+def const_value(expr) -> np.ndarray | None:
     import tvm
 
     return expr.value.numpy() if isinstance(expr, tvm.ir.GenericConst) else None
 
 
-def _str(attrs, key: str, default: str) -> str:
+def str_attr(attrs, key: str, default: str) -> str:
     value = attrs.get(key, default)
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -68,7 +68,7 @@ def as_2d(importer, bb, inputs, attrs, convert):
     inputs[0] = bb.normalize(relax.op.reshape(inputs[0], [n, c, 1, length]))
     if len(inputs) > 1 and inputs[1] is not None and len(inputs[1].ty.shape) == 3:
         w = [int(d) for d in inputs[1].ty.shape]
-        value = _const(inputs[1])
+        value = const_value(inputs[1])
         inputs[1] = (relax.const(value.reshape(w[0], w[1], 1, w[2])) if value is not None else
                      bb.normalize(relax.op.reshape(inputs[1], [w[0], w[1], 1, w[2]])))
     out = bb.normalize(convert(inputs, attrs))
@@ -87,7 +87,7 @@ def conv_transpose(importer, bb, inputs, attrs, opset):
     if rank == 3:
         return as_2d(importer, bb, inputs, attrs, lambda i, a: conv_transpose(importer, bb, i, a, opset))
     if rank != 4:
-        raise HhbcError(f"{_node(importer)}: only 1-D and 2-D transposed convolution (rank 3 or 4 "
+        raise HhbcError(f"{node_label(importer)}: only 1-D and 2-D transposed convolution (rank 3 or 4 "
                         f"inputs) is supported, not rank {rank}")
     from tvm import relax
 
@@ -99,7 +99,7 @@ def conv_transpose(importer, bb, inputs, attrs, opset):
     dilations = list(attrs.get("dilations") or [1, 1])
     out_pad = list(attrs.get("output_padding") or [0, 0])
     group = int(attrs.get("group", 1))
-    auto_pad = _str(attrs, "auto_pad", "NOTSET")
+    auto_pad = str_attr(attrs, "auto_pad", "NOTSET")
     natural = [s * (i - 1) + o + (k - 1) * d + 1 for i, k, s, d, o in zip(in_hw, kernel, strides, dilations, out_pad)]
     output_shape = attrs.get("output_shape")
     if output_shape is not None:
@@ -154,7 +154,7 @@ def lrn(importer, bb, inputs, attrs, opset):
     x = inputs[0]
     shape = _shape(x)
     if len(shape) != 4:
-        raise HhbcError(f"{_node(importer)}: only 4-D (NCHW) inputs are supported, not rank {len(shape)}")
+        raise HhbcError(f"{node_label(importer)}: only 4-D (NCHW) inputs are supported, not rank {len(shape)}")
     channels = shape[1]
     size = int(attrs["size"])
     alpha, beta, bias = float(attrs.get("alpha", 1e-4)), float(attrs.get("beta", 0.75)), float(attrs.get("bias", 1.0))
@@ -178,7 +178,7 @@ def instance_norm(importer, bb, inputs, attrs, opset):
     x, scale, shift = inputs[0], inputs[1], inputs[2]
     rank = len(x.ty.shape)
     if rank < 3:
-        raise HhbcError(f"{_node(importer)}: the input needs spatial axes (rank >= 3), not rank {rank}")
+        raise HhbcError(f"{node_label(importer)}: the input needs spatial axes (rank >= 3), not rank {rank}")
     dtype = str(x.ty.dtype)
     axes = list(range(2, rank))
     eps = relax.const(float(attrs.get("epsilon", 1e-5)), dtype)
@@ -199,9 +199,9 @@ def dropout(importer, bb, inputs, attrs, opset):
     if attrs["tvm_custom"]["num_outputs"] == 1:
         return inputs[0]
     if opset >= 12 and len(inputs) > 2 and inputs[2] is not None:
-        training = _const(inputs[2])
+        training = const_value(inputs[2])
         if training is None or bool(training.reshape(-1)[0]):
-            raise HhbcError(f"{_node(importer)}: training_mode is set (or not constant); only inference "
+            raise HhbcError(f"{node_label(importer)}: training_mode is set (or not constant); only inference "
                             "Dropout (the identity) is supported")
     mask = relax.const(np.ones(_shape(inputs[0]), bool))
     return relax.Tuple([inputs[0], mask])
@@ -234,9 +234,9 @@ def slice_(importer, bb, inputs, attrs, opset):
     else:
         inputs = list(inputs) + [None] * (5 - len(inputs))
         for k in range(1, 5):
-            if inputs[k] is not None and _const(inputs[k]) is None:
+            if inputs[k] is not None and const_value(inputs[k]) is None:
                 what = ("starts", "ends", "axes", "steps")[k - 1]
-                raise HhbcError(f"{_node(importer)}: {what} must be constant")
+                raise HhbcError(f"{node_label(importer)}: {what} must be constant")
     converter = tvm_onnx._get_convert_map()["Slice"].get_converter(13)
     return converter(bb, inputs, {k: v for k, v in attrs.items() if k == "tvm_custom"},
                      [importer._nodes, importer._params])
@@ -281,7 +281,7 @@ def lift_opset(model: onnx.ModelProto, path: Path) -> onnx.ModelProto:
         onnx.checker.check_model(lifted)
     except Exception as err:
         print(f"hhbc: note: {path.name}: onnx.version_converter cannot lift opset {opset} to "
-              f"{LIFT_TO_OPSET} ({_first_line(err)}); importing it as it is", file=sys.stderr)
+              f"{LIFT_TO_OPSET} ({first_line(err)}); importing it as it is", file=sys.stderr)
         return model
     return lifted
 
