@@ -134,10 +134,10 @@ def format_report(r: BenchResult) -> str:
     lines.append(f"total: {t['total']} instructions per inference ({t['scalar']} scalar, {t['vec_arith']} vector "
                  f"arithmetic, {t['vec_mem']} vector load/store, {t['vsetvl']} vsetvl); "
                  f"LMUL-weighted {r.lmul_weighted}")
-    bound = r.vector_lower_bound(16 if r.scheme == "float16" else 32)
+    sew, kind = {"float16": (16, "fp16"), "int8": (8, "int8")}.get(r.scheme, (32, "fp32"))
+    bound = r.vector_lower_bound(sew)
     lines.append(f"MACs: {r.macs}, {100 * r.vector_mac_share:.1f}% in vector kernels"
-                 + (f"; {'fp16' if r.scheme == 'float16' else 'fp32'} vector lower bound {bound} instructions"
-                    if bound else ""))
+                 + (f"; {kind} vector lower bound {bound} instructions" if bound else ""))
     lines.append(f"RAM: arena {r.arena_bytes} B (liveness lower bound {r.arena_lower_bound} B); "
                  f"flash: weights {r.weight_bytes} B + code {r.code_bytes} B")
     return "\n".join(lines)

@@ -58,6 +58,14 @@ def print_kernels(manifest: dict) -> None:
               file=sys.stderr)
 
 
+def _effective_scheme(graph: KernelGraph, scheme: str) -> str:
+    """A model that arrives quantized (TFLite int8, ONNX QDQ) computes in int8 whatever -qs
+    says for float models: reports and manifest.json say int8, not float32."""
+    if scheme == "float32" and any(n.output.dtype == "int8" for n in graph.nodes):
+        return "int8"
+    return scheme
+
+
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
                   options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
@@ -85,7 +93,7 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     plan = plan_memory(graph)
     progress(f"writing {out_dir}/")
     manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command,
-                        scheme=scheme)
+                        scheme=_effective_scheme(graph, scheme))
     if verbose:
         print_kernels(manifest)
     progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "

@@ -257,6 +257,8 @@ def test_int8_with_float_io_compiles_to_int8_kernels(tmp_path):
                                                             "hhbc_dequantize_i8"}
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert [io["dtype"] for io in manifest["inputs"] + manifest["outputs"]] == ["float32", "float32"]
+    # a model that arrives quantized computes in int8: reports say so, not the float default
+    assert manifest["scheme"] == "int8"
 
 
 def test_float16_weights_compile_to_float_kernels(tmp_path):
