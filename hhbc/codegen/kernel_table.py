@@ -20,10 +20,15 @@ I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h")
 W8_HEADERS = ("include/hhbc_kernels_w8.h",)
 
 
+# int8 and weight-only instances of a float loop nest: the op -> the body they include
+SHARED_BODY = {"conv2d_i8": "ref/conv2d_body.h", "conv2d_w8": "ref/conv2d_body.h"}
+
+
 def _rows(variant: str, dtypes: tuple[str, str], headers: tuple[str, ...],
           entries: list[tuple[str, str, str, str | None, str]]) -> list[KernelImpl]:
     """(op, function, source, params struct, signature) entries of one variant and dtype."""
-    return [KernelImpl(op, variant, function, signature, (source,), params, headers=headers, dtypes=dtypes)
+    return [KernelImpl(op, variant, function, signature, (source,), params,
+                       headers=(*headers, *([SHARED_BODY[op]] if op in SHARED_BODY else [])), dtypes=dtypes)
             for op, function, source, params, signature in entries]
 
 

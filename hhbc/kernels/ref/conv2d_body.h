@@ -1,16 +1,43 @@
 /*
- * hhbc reference kernel body: 2-D convolution, NHWC. Type-generic: the including file
- * defines HHBC_KERNEL (function name), HHBC_T (element type of activations and weights),
- * HHBC_LD(x) (element -> float) and HHBC_ST(v) (float -> element); arithmetic is float32.
- * HHBC_T_F32 is 1 when HHBC_T is float (the float output can double as accumulator).
- * No include guard: each <op>.c / <op>_f16.c includes its body once.
+ * hhbc reference kernel body: 2-D convolution, NHWC. One loop nest for every dtype; the
+ * including file defines
+ *   HHBC_KERNEL         the function name,
+ *   HHBC_T              the element type of the activations (input and output),
+ * and may override the float defaults below:
+ *   HHBC_PARAMS         the params struct                      (hhbc_conv2d_params)
+ *   HHBC_W_T            the weight element type                (HHBC_T)
+ *   HHBC_ACC_T          the accumulator type                   (float)
+ *   HHBC_MAC(acc, x, w) one multiply-accumulate                (acc += x * w in float32)
+ *   HHBC_START(oc)      the accumulator's first value          (bias[oc], or 0)
+ *   HHBC_FINISH(acc, oc) the output element from the sum        (activation, then HHBC_ST)
+ * with HHBC_LD(x) (element -> float) and HHBC_ST(v) (float -> element) for the float types.
+ * No include guard: each <op>.c / <op>_f16.c / <op>_w8.c / <op>_i8.c includes its body once.
  *
  * in  [N][H][W][C], out [N][OH][OW][OC],
  * weight [OC][KH][KW][C / groups], bias [OC] or NULL.
  * Output pixel (oh, ow) reads input row oh * stride_h - pad_top + kh * dilation_h
- * (likewise for columns); taps outside the input contribute zero.
+ * (likewise for columns); taps outside the input are skipped (zero, or the zero point in int8).
  */
-void HHBC_KERNEL(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_params *p)
+#ifndef HHBC_PARAMS
+#define HHBC_PARAMS hhbc_conv2d_params
+#endif
+#ifndef HHBC_W_T
+#define HHBC_W_T HHBC_T
+#endif
+#ifndef HHBC_ACC_T
+#define HHBC_ACC_T float
+#endif
+#ifndef HHBC_MAC
+#define HHBC_MAC(acc, x, w) ((acc) += HHBC_LD(x) * HHBC_LD(w))
+#endif
+#ifndef HHBC_START
+#define HHBC_START(oc) (p->bias ? p->bias[oc] : 0.0f)
+#endif
+#ifndef HHBC_FINISH
+#define HHBC_FINISH(acc, oc) HHBC_ST(hhbc_act_apply((acc), &p->act))
+#endif
+
+void HHBC_KERNEL(const hhbc_tensor *in, const hhbc_tensor *out, const HHBC_PARAMS *p)
 {
     const HHBC_T *src = (const HHBC_T *)in->data;
     HHBC_T *dst = (HHBC_T *)out->data;
@@ -29,8 +56,8 @@ void HHBC_KERNEL(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2
                 HHBC_T *dst_px = dst + (((size_t)n * oh_n + oh) * ow_n + ow) * oc_n;
                 for (int32_t oc = 0; oc < oc_n; oc++) {
                     const int32_t g = oc / ocg;
-                    const HHBC_T *w_oc = (const HHBC_T *)p->weight + (size_t)oc * kh_n * kw_n * icg;
-                    float acc = p->bias ? p->bias[oc] : 0.0f;
+                    const HHBC_W_T *w_oc = (const HHBC_W_T *)p->weight + (size_t)oc * kh_n * kw_n * icg;
+                    HHBC_ACC_T acc = HHBC_START(oc);
                     for (int32_t kh = 0; kh < kh_n; kh++) {
                         const int32_t ih = ih0 + kh * p->dilation_h;
                         if (ih < 0 || ih >= ih_n) continue;
@@ -38,11 +65,11 @@ void HHBC_KERNEL(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2
                             const int32_t iw = iw0 + kw * p->dilation_w;
                             if (iw < 0 || iw >= iw_n) continue;
                             const HHBC_T *x = src_n + ((size_t)ih * iw_n + iw) * ic_n + (size_t)g * icg;
-                            const HHBC_T *w = w_oc + ((size_t)kh * kw_n + kw) * icg;
-                            for (int32_t ic = 0; ic < icg; ic++) acc += HHBC_LD(x[ic]) * HHBC_LD(w[ic]);
+                            const HHBC_W_T *w = w_oc + ((size_t)kh * kw_n + kw) * icg;
+                            for (int32_t ic = 0; ic < icg; ic++) HHBC_MAC(acc, x[ic], w[ic]);
                         }
                     }
-                    dst_px[oc] = HHBC_ST(hhbc_act_apply(acc, &p->act));
+                    dst_px[oc] = HHBC_FINISH(acc, oc);
                 }
             }
         }

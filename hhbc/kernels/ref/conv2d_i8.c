@@ -1,57 +1,26 @@
-/* hhbc reference kernel: 2-D convolution, NHWC, int8 (TFLite CONV_2D). */
+/* hhbc reference kernel: 2-D convolution, NHWC, int8 (TFLite CONV_2D). The loop nest is
+ * conv2d_body.h: acc = sum w * (x - input_zp) over the taps inside the input (padding reads the
+ * zero point) + bias, then requantized to the output's scale (TFLite fixed point, or the
+ * ONNX float flavour when p->scale is set). Weights are symmetric int8, bias int32. */
 #include "hhbc_kernels_i8.h"
 #include "hhbc_fixedpoint.h"
 
-/*
- * in  [N][H][W][C], out [N][OH][OW][OC],
- * weight [OC][KH][KW][C / groups] (symmetric int8), bias [OC] int32 or NULL.
- * Output pixel (oh, ow) reads input row oh * stride_h - pad_top + kh * dilation_h
- * (likewise for columns); taps outside the input are skipped, i.e. read the zero point.
- */
-void hhbc_conv2d_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_i8_params *p)
+static inline int8_t conv2d_i8_finish(int32_t acc, int32_t oc, const hhbc_conv2d_i8_params *p)
 {
-    const int8_t *src = (const int8_t *)in->data;
-    int8_t *dst = (int8_t *)out->data;
-    const int32_t batch = in->dim[0], ih_n = in->dim[1], iw_n = in->dim[2], ic_n = in->dim[3];
-    const int32_t oh_n = out->dim[1], ow_n = out->dim[2], oc_n = out->dim[3];
-    const int32_t kh_n = p->kernel_h, kw_n = p->kernel_w;
-    const int32_t icg = ic_n / p->groups;   /* input channels per group */
-    const int32_t ocg = oc_n / p->groups;   /* output channels per group */
-
-    for (int32_t n = 0; n < batch; n++) {
-        const int8_t *src_n = src + (size_t)n * ih_n * iw_n * ic_n;
-        for (int32_t oh = 0; oh < oh_n; oh++) {
-            const int32_t ih0 = oh * p->stride_h - p->pad_top;
-            for (int32_t ow = 0; ow < ow_n; ow++) {
-                const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                int8_t *dst_px = dst + (((size_t)n * oh_n + oh) * ow_n + ow) * oc_n;
-                for (int32_t oc = 0; oc < oc_n; oc++) {
-                    const int32_t g = oc / ocg;
-                    const int8_t *w_oc = p->weight + (size_t)oc * kh_n * kw_n * icg;
-                    const int32_t q = p->per_channel ? oc : 0;
-                    int32_t acc = 0;
-                    for (int32_t kh = 0; kh < kh_n; kh++) {
-                        const int32_t ih = ih0 + kh * p->dilation_h;
-                        if (ih < 0 || ih >= ih_n) continue;
-                        for (int32_t kw = 0; kw < kw_n; kw++) {
-                            const int32_t iw = iw0 + kw * p->dilation_w;
-                            if (iw < 0 || iw >= iw_n) continue;
-                            const int8_t *x = src_n + ((size_t)ih * iw_n + iw) * ic_n + (size_t)g * icg;
-                            const int8_t *w = w_oc + ((size_t)kh * kw_n + kw) * icg;
-                            for (int32_t ic = 0; ic < icg; ic++)
-                                acc += (int32_t)w[ic] * ((int32_t)x[ic] - p->input_zp);
-                        }
-                    }
-                    if (p->bias) acc += p->bias[oc];
-                    if (p->scale) {   /* ONNX flavour */
-                        dst_px[oc] = (int8_t)hhbc_fp_requant_f32(acc, p->scale[q], p->output_zp,
-                                                                 p->act_min, p->act_max);
-                        continue;
-                    }
-                    acc = hhbc_fp_mul_by_qm(acc, p->multiplier[q], p->shift[q]) + p->output_zp;
-                    dst_px[oc] = (int8_t)hhbc_fp_clamp(acc, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    const int32_t q = p->per_channel ? oc : 0;
+    if (p->bias) acc += p->bias[oc];
+    if (p->scale)   /* ONNX flavour */
+        return (int8_t)hhbc_fp_requant_f32(acc, p->scale[q], p->output_zp, p->act_min, p->act_max);
+    acc = hhbc_fp_mul_by_qm(acc, p->multiplier[q], p->shift[q]) + p->output_zp;
+    return (int8_t)hhbc_fp_clamp(acc, p->act_min, p->act_max);
 }
+
+#define HHBC_KERNEL hhbc_conv2d_i8
+#define HHBC_T int8_t
+#define HHBC_PARAMS hhbc_conv2d_i8_params
+#define HHBC_ACC_T int32_t
+#define HHBC_MAC(acc, x, w) ((acc) += (int32_t)(w) * ((int32_t)(x) - p->input_zp))
+#define HHBC_START(oc) 0
+#define HHBC_FINISH(acc, oc) conv2d_i8_finish((acc), (oc), p)
+
+#include "conv2d_body.h"

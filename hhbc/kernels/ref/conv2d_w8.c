@@ -1,49 +1,21 @@
-/* hhbc reference kernel: 2-D convolution, NHWC, float32 activations, int8 weights. */
+/* hhbc reference kernel: 2-D convolution, NHWC, float32 activations, int8 weights.
+ * out = act(w_scale[oc] * sum(x * w) + bias[oc]); the loop nest is conv2d_body.h. */
 #include "hhbc_kernels_w8.h"
 #include "hhbc_act.h"
 
-/*
- * in  [N][H][W][C], out [N][OH][OW][OC],
- * weight [OC][KH][KW][C / groups] int8, w_scale [OC], bias [OC] or NULL.
- * out = act(w_scale[oc] * sum(x * w) + bias[oc]); taps outside the input contribute zero.
- */
-void hhbc_conv2d_w8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_w8_params *p)
+static inline float conv2d_w8_finish(float acc, int32_t oc, const hhbc_conv2d_w8_params *p)
 {
-    const float *src = (const float *)in->data;
-    float *dst = (float *)out->data;
-    const int32_t batch = in->dim[0], ih_n = in->dim[1], iw_n = in->dim[2], ic_n = in->dim[3];
-    const int32_t oh_n = out->dim[1], ow_n = out->dim[2], oc_n = out->dim[3];
-    const int32_t kh_n = p->kernel_h, kw_n = p->kernel_w;
-    const int32_t icg = ic_n / p->groups;   /* input channels per group */
-    const int32_t ocg = oc_n / p->groups;   /* output channels per group */
-
-    for (int32_t n = 0; n < batch; n++) {
-        const float *src_n = src + (size_t)n * ih_n * iw_n * ic_n;
-        for (int32_t oh = 0; oh < oh_n; oh++) {
-            const int32_t ih0 = oh * p->stride_h - p->pad_top;
-            for (int32_t ow = 0; ow < ow_n; ow++) {
-                const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                float *dst_px = dst + (((size_t)n * oh_n + oh) * ow_n + ow) * oc_n;
-                for (int32_t oc = 0; oc < oc_n; oc++) {
-                    const int32_t g = oc / ocg;
-                    const int8_t *w_oc = p->weight + (size_t)oc * kh_n * kw_n * icg;
-                    float acc = 0.0f;
-                    for (int32_t kh = 0; kh < kh_n; kh++) {
-                        const int32_t ih = ih0 + kh * p->dilation_h;
-                        if (ih < 0 || ih >= ih_n) continue;
-                        for (int32_t kw = 0; kw < kw_n; kw++) {
-                            const int32_t iw = iw0 + kw * p->dilation_w;
-                            if (iw < 0 || iw >= iw_n) continue;
-                            const float *x = src_n + ((size_t)ih * iw_n + iw) * ic_n + (size_t)g * icg;
-                            const int8_t *w = w_oc + ((size_t)kh * kw_n + kw) * icg;
-                            for (int32_t ic = 0; ic < icg; ic++) acc += x[ic] * (float)w[ic];
-                        }
-                    }
-                    acc *= p->w_scale[oc];
-                    if (p->bias) acc += p->bias[oc];
-                    dst_px[oc] = hhbc_act_apply(acc, &p->act);
-                }
-            }
-        }
-    }
+    acc *= p->w_scale[oc];
+    if (p->bias) acc += p->bias[oc];
+    return hhbc_act_apply(acc, &p->act);
 }
+
+#define HHBC_KERNEL hhbc_conv2d_w8
+#define HHBC_T float
+#define HHBC_PARAMS hhbc_conv2d_w8_params
+#define HHBC_W_T int8_t
+#define HHBC_MAC(acc, x, w) ((acc) += (x) * (float)(w))
+#define HHBC_START(oc) 0.0f
+#define HHBC_FINISH(acc, oc) conv2d_w8_finish((acc), (oc), p)
+
+#include "conv2d_body.h"
