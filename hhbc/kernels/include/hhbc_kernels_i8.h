@@ -103,6 +103,26 @@ static inline int hhbc_broadcast_next_row(const hhbc_broadcast_i8 *s, int32_t *i
     return 0;
 }
 
+/* The whole broadcast walk: out[i] = one(a[...], b[...], p) in row-major output order.
+ * Static inline with a constant `one`, so the compiler inlines the element function. */
+typedef int8_t (*hhbc_i8_elem2_fn)(int32_t a, int32_t b, const void *p);
+
+static inline void hhbc_broadcast_map_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                                         const hhbc_broadcast_i8 *s, hhbc_i8_elem2_fn one, const void *p)
+{
+    const int8_t *pa = (const int8_t *)a->data;
+    const int8_t *pb = (const int8_t *)b->data;
+    int8_t *dst = (int8_t *)out->data;
+    const int32_t last = s->ndim - 1;
+    int32_t idx[HHBC_MAX_DIMS] = {0};
+    size_t ia = 0, ib = 0, o = 0;
+
+    do {
+        for (int32_t i = 0; i < s->out_dim[last]; i++)
+            dst[o++] = one(pa[ia + (size_t)i * s->a_stride[last]], pb[ib + (size_t)i * s->b_stride[last]], p);
+    } while (hhbc_broadcast_next_row(s, idx, &ia, &ib));
+}
+
 /* TFLite int8 ADD: both inputs are shifted left by left_shift (20), rescaled to a common
  * scale (2 * max input scale) by their own multipliers, summed, and the sum rescaled to
  * the output:  out = clamp(mul_by_qm(mul_by_qm((a - a_zp) << ls, a_m, a_s)

@@ -13,8 +13,9 @@ static int8_t add_one_onnx(int32_t a, int32_t b, const hhbc_add_i8_params *p)
     return (int8_t)(hhbc_fp_quantize_f32(v, 0, p->act_min + 128, p->act_max + 128) - 128);
 }
 
-static int8_t add_one(int32_t a, int32_t b, const hhbc_add_i8_params *p)
+static int8_t add_one(int32_t a, int32_t b, const void *params)
 {
+    const hhbc_add_i8_params *p = (const hhbc_add_i8_params *)params;
     if (p->onnx) return add_one_onnx(a, b, p);
     const int32_t a_scaled = hhbc_fp_mul_by_qm(hhbc_fp_shl(a - p->a_zp, p->left_shift),
                                                p->a_multiplier, p->a_shift);
@@ -26,21 +27,8 @@ static int8_t add_one(int32_t a, int32_t b, const hhbc_add_i8_params *p)
     return (int8_t)hhbc_fp_clamp(y, p->act_min, p->act_max);
 }
 
-/* Walks the output in row-major order; a and b advance by their per-axis strides. */
 void hhbc_add_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
                  const hhbc_add_i8_params *p)
 {
-    const int8_t *pa = (const int8_t *)a->data;
-    const int8_t *pb = (const int8_t *)b->data;
-    int8_t *dst = (int8_t *)out->data;
-    const hhbc_broadcast_i8 *s = &p->shape;
-    const int32_t last = s->ndim - 1;
-    int32_t idx[HHBC_MAX_DIMS] = {0};
-    size_t ia = 0, ib = 0, o = 0;
-
-    do {
-        for (int32_t i = 0; i < s->out_dim[last]; i++)
-            dst[o++] = add_one(pa[ia + (size_t)i * s->a_stride[last]],
-                               pb[ib + (size_t)i * s->b_stride[last]], p);
-    } while (hhbc_broadcast_next_row(s, idx, &ia, &ib));
+    hhbc_broadcast_map_i8(a, b, out, &p->shape, add_one, p);
 }
