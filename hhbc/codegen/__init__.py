@@ -14,7 +14,7 @@ import numpy as np
 
 import hhbc
 from hhbc.codegen.cnames import NameTable, c_comment, c_ident, c_string
-from hhbc.codegen.cvalues import C_TYPES, c_array_body, c_float, c_ints, render_act
+from hhbc.codegen.cvalues import C_TYPES, c_array_body, c_bytes_body, c_float, c_ints, render_act
 from hhbc.codegen.kernel_impl import KernelImpl
 from hhbc.codegen.kernels import COMMON_HEADERS, assign_kernels, vector_mac_share
 from hhbc.codegen.params import PARAM_FIELDS
@@ -28,6 +28,9 @@ PACKAGE_DIR = Path(hhbc.__file__).parent
 KERNELS_DIR = PACKAGE_DIR / "kernels"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 MAX_DIMS = 6
+# Constants of at least this many bytes are written as byte strings (see c_bytes_body);
+# smaller ones as numbers a reader can check against the model.
+BYTES_FROM = 16384
 
 
 @dataclass
@@ -67,19 +70,19 @@ class _Emitter:
 
     def const_symbol(self, t: Tensor, data: np.ndarray, role: str = "") -> str:
         """The weight's C symbol: numbered, then its role in the kernel (weight, bias, shift, ...)
-        so that a reader of weights.c need not look the struct field up, then its layer."""
+        so that a reader of weights.c need not look the struct field up, then its layer.
+        Returns the expression of its first element's address."""
         if not t.cid:
             tag = f"{role}_" if role else ""
             t.cid = self.names.take(f"{self.prefix}_w{len(self.weights)}_{tag}", t.name)
             self.weights.append((t, data))
-        return t.cid
+        return f"{t.cid}.values" if _as_bytes(data) else t.cid
 
     def tensor_ref(self, t: Tensor) -> str:
         """`&<struct>` for an operand, declaring its hhbc_tensor once."""
         if t.kind == "const":
-            symbol = self.const_symbol(t, t.data)
-            struct = f"{symbol}_t"
-            data = f"(void *){symbol}"
+            data = f"(void *){self.const_symbol(t, t.data)}"
+            struct = f"{t.cid}_t"
         else:
             if not t.cid:
                 t.cid = self.names.take("v_", t.name)
@@ -180,6 +183,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
     weight_bytes = sum(int(d.nbytes) for _, d in emitter.weights)
     manifest = _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command)
     manifest["scheme"] = scheme
+    weights = [_weight_view(t, d) for t, d in emitter.weights]
 
     context = {
         "prefix": prefix, "PREFIX": prefix.upper(), "target": target, "version": hhbc.__version__,
@@ -188,7 +192,7 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "arena_lower_bound": plan.lower_bound,
         "inputs": [_io_view(t, plan) for t in graph.inputs],
         "outputs": [_io_view(t, plan) for t in graph.outputs],
-        "weights": [_weight_view(t, d) for t, d in emitter.weights], "weight_bytes": weight_bytes,
+        "weights": weights, "any_bytes": any(w["as_bytes"] for w in weights), "weight_bytes": weight_bytes,
         "kernel_sources": [project_file(s) for s in sources], "python": sys.executable,
         "prototypes": sorted({prototype(n.impl) for n in graph.nodes if n.impl.vector}),
         "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
@@ -225,11 +229,17 @@ def _io_view(t: Tensor, plan: MemoryPlan) -> dict:
             "ctype": C_TYPES[t.dtype]}
 
 
+def _as_bytes(data: np.ndarray) -> bool:
+    return data.nbytes >= BYTES_FROM
+
+
 def _weight_view(t: Tensor, data: np.ndarray) -> dict:
     data = np.ascontiguousarray(data)
+    as_bytes = _as_bytes(data)
     return {"symbol": t.cid, "ctype": C_TYPES[str(data.dtype)], "count": max(data.size, 1),
             "shape": "x".join(map(str, data.shape)) or "scalar", "name": c_comment(t.name, 80),
-            "body": c_array_body(data) if data.size else "0"}
+            "as_bytes": as_bytes, "nbytes": data.nbytes,
+            "body": c_bytes_body(data) if as_bytes else c_array_body(data) if data.size else "0"}
 
 
 def _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command) -> dict:

@@ -34,6 +34,18 @@ def c_array_body(array: np.ndarray, per_line: int = 8) -> str:
     return ",\n    ".join(lines)
 
 
+_HEX_ESCAPES = np.array([f"\\x{b:02x}" for b in range(256)])
+
+
+def c_bytes_body(array: np.ndarray, per_line: int = 32) -> str:
+    """The array's little-endian bytes as adjacent string literals, `per_line` bytes a line:
+    compilers parse a string ~10x faster than the same data as numbers, and with a fraction
+    of the memory, which is what lets models with tens of MB of weights build."""
+    raw = np.frombuffer(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes(), np.uint8)
+    escaped = _HEX_ESCAPES[raw]
+    return "\n    ".join('"' + "".join(escaped[i:i + per_line]) + '"' for i in range(0, raw.size, per_line))
+
+
 C_TYPES = {"float32": "float", "float64": "double", "int64": "int64_t", "int32": "int32_t", "int8": "int8_t",
            "uint8": "uint8_t", "int16": "int16_t", "float16": "_Float16"}
 

@@ -146,3 +146,38 @@ int main(void) {
     zero = np.zeros((1, 1, 49, 10), np.float32)
     expected = [a.model.reference([zero])[0].reshape(-1)[0], b.model.reference([zero])[0].reshape(-1)[0]]
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_large_constants_are_byte_strings_read_as_their_values(project):
+    """A 16 KiB+ weight is written as bytes (fast to compile) and model.c reads it through the
+    union's typed member; small ones stay numbers."""
+    out, compiled = project
+    weights, model = (out / "weights.c").read_text(), (out / "model.c").read_text()
+    big = [t for t in compiled.graph.consts() if t.data.nbytes >= 16384]
+    assert big, "the demo model has no constant of 16 KiB or more"
+    for t in big:
+        assert f"}} {t.cid} __attribute__((aligned(16))) = {{\n    \"\\x" in weights
+        assert f"extern const union {{ unsigned char bytes[{t.data.nbytes + 1}];" in model
+        assert f"{t.cid}.values" in model
+    assert re.search(r"const float \w+\[\d+\] __attribute__\(\(aligned\(16\)\)\) = \{\n    -?\d", weights)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "int32"])
+def test_byte_string_constants_hold_the_exact_values(dtype, tmp_path):
+    from hhbc.codegen.cvalues import C_TYPES, c_bytes_body
+
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal(1000) * 100).astype(dtype)
+    ctype, n = C_TYPES[dtype], data.size
+    src = tmp_path / "t.c"
+    src.write_text(f"""#include <stdio.h>
+#include <stdint.h>
+static const union {{ unsigned char bytes[{data.nbytes + 1}]; {ctype} values[{n}]; }} w = {{
+    {c_bytes_body(data)}
+}};
+int main(void) {{ fwrite(w.values, sizeof w.values, 1, stdout); return 0; }}
+""")
+    exe = tmp_path / "t"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", str(src), "-o", str(exe)], check=True)
+    got = np.frombuffer(subprocess.run([str(exe)], check=True, capture_output=True).stdout, dtype)
+    np.testing.assert_array_equal(got, data)
