@@ -22,6 +22,9 @@ class Target:
     kernel_variants: tuple[str, ...] = ("ref",)   # preferred first; "ref" always last
     float16: bool = False           # runs the float16 scheme (vector f16, or _Float16 on the host)
     vlen_choices: tuple[int, ...] = field(default_factory=tuple)
+    # vendor vector extensions beyond vector_isa that the core (and its QEMU cpu) has, e.g.
+    # "xtheadvdot" (th.vmaqa int8 dot products): kernels using one are a variant in the chain
+    vector_extensions: tuple[str, ...] = ()
 
     @property
     def is_host(self) -> bool:
@@ -60,8 +63,9 @@ TARGETS: dict[str, Target] = {
             default_vlen=128,
             qemu_cpu="c908v",
             default_scheme="int8",
-            kernel_variants=("rvv", "ref"),
+            kernel_variants=("c908", "rvv", "ref"),
             float16=True,
+            vector_extensions=("xtheadvdot",),
         ),
         Target(
             name="rvv",

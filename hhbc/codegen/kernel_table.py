@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hhbc.codegen import table_c906, table_rvv
+from hhbc.codegen import table_c906, table_c908, table_rvv
 from hhbc.codegen.kernel_impl import KernelImpl
 
 F32 = ("float32", "float32")
@@ -90,6 +90,14 @@ REF_I8 = _rows("ref", I8, I8_HEADERS, [
     ("requantize_i8",       "hhbc_requantize_i8",       "ref/requantize_i8.c",       "hhbc_requantize_i8_params",  "unary"),
     ("concat_i8",           "hhbc_concat_i8",           "ref/concat_i8.c",           "hhbc_concat_i8_params",      "list"),
     ("pad_i8",              "hhbc_pad_i8",              "ref/pad_i8.c",              "hhbc_pad_i8_params",         "unary"),
+    # H2: TFLite SQUARED_DIFFERENCE, DIV, L2_NORMALIZATION
+    ("squared_difference_i8", "hhbc_squared_difference_i8", "ref/squared_difference_i8.c",
+     "hhbc_squared_difference_i8_params", "binary"),
+    ("div_i8",              "hhbc_div_i8",              "ref/div_i8.c",              "hhbc_div_i8_params",         "binary"),
+    ("l2norm_i8",           "hhbc_l2norm_i8",           "ref/l2norm_i8.c",           "hhbc_l2norm_i8_params",      "unary"),
+    ("sum_i8",              "hhbc_sum_i8",              "ref/sum_i8.c",              "hhbc_sum_i8_params",         "unary"),
+    ("deconv2d_i8",         "hhbc_deconv2d_i8",         "ref/deconv2d_i8.c",         "hhbc_conv2d_i8_params",      "unary"),
+    ("resize_bilinear_i8",  "hhbc_resize_bilinear_i8",  "ref/resize_bilinear_i8.c",  "hhbc_resize_bilinear_i8_params", "unary"),
     # a model output that is a view of another tensor is copied out
     ("copy",                "hhbc_copy_i8",             "ref/copy_i8.c",             None,                         "plain"),
 ]) + [
@@ -127,4 +135,4 @@ REF_W8 = _rows("ref", F32, W8_HEADERS, [
     ("dense_w8",            "hhbc_dense_w8",            "ref/dense_w8.c",            "hhbc_dense_w8_params",  "unary"),
 ])
 
-TABLE: tuple[KernelImpl, ...] = (*table_rvv.ROWS, *table_c906.ROWS, *REF_F32, *REF_F16, *REF_I8, *REF_W8)
+TABLE: tuple[KernelImpl, ...] = (*table_c908.ROWS, *table_rvv.ROWS, *table_c906.ROWS, *REF_F32, *REF_F16, *REF_I8, *REF_W8)

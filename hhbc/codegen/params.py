@@ -82,6 +82,17 @@ PARAM_FIELDS["mean_i8"] = [
     ("ndim", "int"), ("in_dim", "ints"), ("reduced", "ints"), ("count", "int"), ("input_zp", "int"),
     ("output_zp", "int"), ("multiplier", "int"), ("shift", "int")]
 PARAM_FIELDS["lut_i8"] = [("table", "const:table")]
+# H2: SQUARED_DIFFERENCE, DIV, L2_NORMALIZATION
+PARAM_FIELDS["squared_difference_i8"] = [
+    ("shape", "broadcast"), ("left_shift", "int"), ("a_zp", "int"), ("a_multiplier", "int"),
+    ("a_shift", "int"), ("b_zp", "int"), ("b_multiplier", "int"), ("b_shift", "int"),
+    ("output_zp", "int"), ("output_multiplier", "int"), ("output_shift", "int")]
+PARAM_FIELDS["div_i8"] = [
+    ("shape", "broadcast"), ("a_zp", "int"), ("b_zp", "int"), ("output_zp", "int"),
+    ("output_multiplier", "int"), ("output_shift", "int"), ("act_min", "int"), ("act_max", "int")]
+PARAM_FIELDS["l2norm_i8"] = [("outer", "int"), ("depth", "int"), ("input_zp", "int")]
+PARAM_FIELDS["sum_i8"] = [("ndim", "int"), ("in_dim", "ints"), ("reduced", "ints"), ("output_zp", "int"),
+                          ("scale", "float"), ("bias", "float")]
 PARAM_FIELDS["prelu_i8"] = [("channels", "int"), ("table", "const:table")]
 PARAM_FIELDS["hardswish_i8"] = [
     ("input_zp", "int"), ("output_zp", "int"), ("output_multiplier", "int"), ("output_exponent", "int"),
@@ -97,6 +108,9 @@ PARAM_FIELDS["concat_i8"] = [
 PARAM_FIELDS["pad_i8"] = [
     ("value", "int"), ("ndim", "int"), ("in_dim", "ints"), ("out_dim", "ints"), ("before", "ints")]
 PARAM_FIELDS["quantize_i8"] = [("scale", "float"), ("zero_point", "int"), ("onnx", "int")]
+PARAM_FIELDS["deconv2d_i8"] = PARAM_FIELDS["conv2d_i8"]   # H1: TRANSPOSE_CONV
+PARAM_FIELDS["resize_bilinear_i8"] = [("y0", "const:y0"), ("y1", "const:y1"), ("dy", "const:dy"),
+                                      ("x0", "const:x0"), ("x1", "const:x1"), ("dx", "const:dx")]
 PARAM_FIELDS["dequantize_i8"] = PARAM_FIELDS["quantize_i8"]
 
 # ---- weight-only int8 kernels (hhbc_kernels_w8.h)

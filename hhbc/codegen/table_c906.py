@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from hhbc.codegen.kernel_impl import KernelImpl
 from hhbc.codegen.packing import conv_gkkio, dense_kn, is_depthwise_multiplier1, is_pointwise  # noqa: F401
+from hhbc.codegen.packing_c906 import conv_i8_c906, depthwise_i8_c906
 
 F32 = ("float32", "float32")
 F16 = ("float16", "float16")
+I8 = ("int8", "int8")
+I8_C906 = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h", "c906/hhbc_rvv071.h", "c906/hhbc_c906_i8.h")
 
 ROWS: list[KernelImpl] = [
     # convolution, dense
@@ -64,4 +67,21 @@ ROWS: list[KernelImpl] = [
     KernelImpl("cast", "c906", "hhbc_cast_f16_f32_c906", "unary", ("c906/cast.c",), "hhbc_cast_params",
                headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h"), dtypes=("float16", "float32")),
 
+    # int8 (TFLite arithmetic, bit-exact with the reference kernels; kernels/c906/*_i8.c,
+    # constant layouts in packing_c906.py). The ONNX float flavours stay on the reference.
+    KernelImpl("conv2d_i8", "c906", "hhbc_conv2d_i8_c906", "unary", ("c906/conv2d_i8.c",), "hhbc_conv2d_i8_params",
+               supports=lambda n: "multiplier" in n.consts, pack=conv_i8_c906, headers=I8_C906, dtypes=I8),
+    KernelImpl("depthwise_conv2d_i8", "c906", "hhbc_depthwise_conv2d_i8_c906", "unary",
+               ("c906/depthwise_conv2d_i8.c",), "hhbc_conv2d_i8_params",
+               supports=lambda n: "multiplier" in n.consts and is_depthwise_multiplier1(n),
+               pack=depthwise_i8_c906, headers=I8_C906, dtypes=I8),
+    KernelImpl("dense_i8", "c906", "hhbc_dense_i8_c906", "unary", ("c906/dense_i8.c",), "hhbc_dense_i8_params",
+               pack=dense_kn, headers=I8_C906, dtypes=I8),
+    KernelImpl("pool2d_i8", "c906", "hhbc_pool2d_i8_c906", "unary", ("c906/pool2d_i8.c",), "hhbc_pool2d_i8_params",
+               supports=lambda n: n.params["kind"] == "max" or n.params["rounding"] == "tflite",
+               headers=I8_C906, dtypes=I8),
+    KernelImpl("add_i8", "c906", "hhbc_add_i8_c906", "binary", ("c906/add_i8.c",), "hhbc_add_i8_params",
+               supports=lambda n: (not n.params["onnx"] and n.params["shape"]["a_stride"][-1] in (0, 1)
+                                   and n.params["shape"]["b_stride"][-1] in (0, 1)),
+               headers=I8_C906, dtypes=I8),
 ]

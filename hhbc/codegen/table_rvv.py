@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from hhbc.codegen.kernel_impl import KernelImpl
 from hhbc.codegen.packing import always, conv_gkkio, dense_kn, is_depthwise_multiplier1, is_pointwise  # noqa: F401
+from hhbc.codegen.packing_i8 import (foldable_i8, is_add_i8_rvv, is_conv_i8_rvv, is_depthwise_i8_rvv,
+                                     is_pool_i8_rvv, pack_conv_i8_kkio, pack_dense_i8_kn, pack_depthwise_i8)
 
 F32 = ("float32", "float32")
 F16 = ("float16", "float16")
+I8 = ("int8", "int8")
+I8_HEADERS = ("include/hhbc_kernels_i8.h", "include/hhbc_fixedpoint.h", "rvv/hhbc_rvv_i8.h")
 
 ROWS: list[KernelImpl] = [
     # convolution, dense
@@ -59,4 +63,16 @@ ROWS: list[KernelImpl] = [
     KernelImpl("cast", "rvv", "hhbc_cast_f16_f32_rvv", "unary", ("rvv/cast.c",), "hhbc_cast_params",
                headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_math.h"), dtypes=("float16", "float32")),
 
+    # int8 (TFLite / ONNX exact; kernels/rvv/*_i8.c, packers in packing_i8.py: zero point folded into the bias)
+    KernelImpl("conv2d_i8", "rvv", "hhbc_conv2d_i8_rvv", "unary", ("rvv/conv2d_i8.c",), "hhbc_conv2d_i8_params",
+               supports=is_conv_i8_rvv, pack=pack_conv_i8_kkio, headers=I8_HEADERS, dtypes=I8),
+    KernelImpl("depthwise_conv2d_i8", "rvv", "hhbc_depthwise_conv2d_i8_rvv", "unary", ("rvv/depthwise_conv2d_i8.c",),
+               "hhbc_conv2d_i8_params", supports=is_depthwise_i8_rvv, pack=pack_depthwise_i8,
+               headers=I8_HEADERS, dtypes=I8),
+    KernelImpl("dense_i8", "rvv", "hhbc_dense_i8_rvv", "unary", ("rvv/conv2d_i8.c",), "hhbc_dense_i8_params",
+               supports=foldable_i8, pack=pack_dense_i8_kn, headers=I8_HEADERS, dtypes=I8),
+    KernelImpl("pool2d_i8", "rvv", "hhbc_pool2d_i8_rvv", "unary", ("rvv/pool2d_i8.c",), "hhbc_pool2d_i8_params",
+               supports=is_pool_i8_rvv, headers=I8_HEADERS, dtypes=I8),
+    KernelImpl("add_i8", "rvv", "hhbc_add_i8_rvv", "binary", ("rvv/add_i8.c",), "hhbc_add_i8_params",
+               supports=is_add_i8_rvv, headers=I8_HEADERS, dtypes=I8),
 ]

@@ -13,7 +13,8 @@
  *
  * Classes.  Every executed instruction is counted once in `total` and in exactly one of
  *     vsetvl     OP-V (0x57) with funct3 = 111: vsetvli, vsetivli, vsetvl
- *     vec_arith  any other OP-V (0x57) instruction
+ *     vec_arith  any other OP-V (0x57) instruction, and XTheadVdot's th.vmaqa* (custom-0
+ *                0x0b, funct3 = 110, funct7 = 100xxxx: C908 int8 dot products)
  *     vec_mem    LOAD-FP (0x07) / STORE-FP (0x27) whose width field is not 1..4
  *                (1..4 are the scalar FLH/FLW/FLD/FLQ and their stores)
  *     scalar     everything else, including 16-bit compressed instructions.
@@ -164,6 +165,10 @@ static Decoded decode(const uint8_t *bytes, size_t size)
         else if (!vtype_v07 && (w >> 30) == 3)     /* vsetivli: zimm[9:0] = w[29:20] */
             d.set_lmul = lmul_weight((w >> 20) & 0x3ffu);
         /* vsetvl rd, rs1, rs2: vtype in a register -> keep the last known LMUL */
+        return d;
+    }
+    if (opcode == 0x0b && funct3 == 6 && (w >> 29) == 4u) {   /* th.vmaqa{,u,su,us}.{vv,vx} */
+        d.cls = C_VARITH;
         return d;
     }
     if ((opcode == 0x07 || opcode == 0x27) && !(funct3 >= 1 && funct3 <= 4)) {

@@ -36,8 +36,10 @@ from hhbc.quantize import fixedpoint as fp
 KERNELS = ["conv2d", "depthwise_conv2d", "dense", "add", "mul", "pool2d", "mean", "softmax",
            "lut", "hardswish", "requantize", "concat", "pad", "quantize", "dequantize"]
 # No TFLite op of their own: exercised end to end (tests/ops/test_tflite_int8_ops.py, reshape).
-DATA_MOVEMENT = ["copy", "argreduce", "binary", "gather", "prelu", "reduce", "resize2d",
-                 "strided_slice", "transpose"]   # tests/ops/test_tflite_int8_ops.py, bit-exact
+# Kernels checked end to end, bit-exact against the TFLite interpreter, by tests/ops/test_tflite_int8_ops.py
+# (and on every input or input pair by test_tflite_int8_math2.py, test_tflite_int8_resample.py).
+END_TO_END = ["copy", "argreduce", "binary", "gather", "prelu", "reduce", "resize2d", "strided_slice", "transpose",
+              "squared_difference", "div", "l2norm", "sum", "deconv2d", "resize_bilinear"]
 
 
 HAVE_TFLITE = (importlib.util.find_spec("tensorflow") is not None
@@ -1341,7 +1343,7 @@ def i8_sources() -> list[Path]:
 
 def test_i8_file_set_and_hygiene():
     names = sorted(p.stem for p in i8_sources())
-    assert names == sorted(k + "_i8" for k in KERNELS + DATA_MOVEMENT)
+    assert names == sorted(k + "_i8" for k in KERNELS + END_TO_END)
     # int8 kernels of generic ops (gather, argreduce) are declared beside their float twins
     header = (INCLUDE / "hhbc_kernels_i8.h").read_text() + (INCLUDE / "hhbc_kernels.h").read_text()
     declared = sorted(re.findall(r"^void (hhbc_\w+_i8)\(", header, re.M))
@@ -1366,9 +1368,9 @@ def test_i8_file_set_and_hygiene():
 
 @needs_cc
 def test_i8_kernels_build_strict_host(tmp_path):
-    assert build_strict_host(tmp_path, i8_sources()) == sorted([k + "_i8" for k in KERNELS + DATA_MOVEMENT])
+    assert build_strict_host(tmp_path, i8_sources()) == sorted([k + "_i8" for k in KERNELS + END_TO_END])
 
 
 @needs_zig
 def test_i8_kernels_build_riscv64_zig(tmp_path):
-    assert build_riscv64_zig(tmp_path, i8_sources()) == sorted([k + "_i8" for k in KERNELS + DATA_MOVEMENT])
+    assert build_riscv64_zig(tmp_path, i8_sources()) == sorted([k + "_i8" for k in KERNELS + END_TO_END])

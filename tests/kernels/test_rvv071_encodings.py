@@ -125,10 +125,17 @@ SPEC["HV_VMACC_VX"] = ((V, "x", W), opv("101101", OPMX, 1, 8, 16, "s"), "vmacc.v
 SPEC["HV_VEXT_X_V"] = (("x", W, "x"), opv("001100", OPM, 1, "s", 16, "s"), None)
 SPEC["HV_VMV_S_X"] = ((V, "x"), opv("001101", OPMX, 1, 8, 0, "s"), None)
 SPEC["HV_VID_V"] = ((V,), opv("010110", OPM, 1, 8, 0, 0b10001), None)
+SPEC["HV_VWMACC_VV"] = ((V, W, X), opv("111101", OPM, 1, 8, 24, 16), "vwmacc.vv v8, v16, v24")
+SPEC["HV_VWMACC_VX"] = ((V, "x", W), opv("111101", OPMX, 1, 8, 16, "s"), "vwmacc.vx v8, a0, v16")
+SPEC["HV_VSMUL_VV"] = ((V, W, X), opv("100111", OPI, 1, 8, 16, 24), "vsmul.vv v8, v16, v24")
+SPEC["HV_VSMUL_VX"] = ((V, W, "x"), opv("100111", OPIX, 1, 8, 16, "s"), "vsmul.vx v8, v16, a0")
+SPEC["HV_VSSRA_VV"] = ((V, W, X), opv("101011", OPI, 1, 8, 16, 24), "vssra.vv v8, v16, v24")
+SPEC["HV_VSSRA_VX"] = ((V, W, "x"), opv("101011", OPIX, 1, 8, 16, "s"), "vssra.vx v8, v16, a0")
+SPEC["HV_VDIV_VX"] = ((V, W, "x"), opv("100001", OPMX, 1, 8, 16, "s"), "vdiv.vx v8, v16, a0")
 
 # loads / stores: nf mop vm lumop/rs2 rs1 width vd
-def mem(store, mop, vm, strided):
-    return dict(kind="mem", opcode=0x27 if store else 0x07, mop=mop, vm=vm, strided=strided)
+def mem(store, mop, vm, strided, width=0b111):
+    return dict(kind="mem", opcode=0x27 if store else 0x07, mop=mop, vm=vm, strided=strided, width=width)
 
 
 SPEC["HV_VLE"] = ((V, "p"), mem(False, 0b000, 1, False), None)
@@ -139,6 +146,10 @@ SPEC["HV_VLSE_RO"] = ((V, "p", "x"), mem(False, 0b010, 1, True), None)
 SPEC["HV_VSE"] = ((V, "p"), mem(True, 0b000, 1, False), None)
 SPEC["HV_VSE_M"] = ((V, "p"), mem(True, 0b000, 0, False), None)
 SPEC["HV_VSSE"] = ((V, "p", "x"), mem(True, 0b010, 1, True), None)
+# 0.7.1 byte loads/stores (width 000): vlb.v sign-extended unit stride (mop 100), vsb.v (mop 000)
+SPEC["HV_VLB"] = ((V, "p"), mem(False, 0b100, 1, False, 0b000), None)
+SPEC["HV_VLB_RO"] = ((V, "p"), mem(False, 0b100, 1, False, 0b000), None)
+SPEC["HV_VSB"] = ((V, "p"), mem(True, 0b000, 1, False, 0b000), None)
 # vsetvli / vsetvl
 SPEC["HV_VSETVLI"] = (("o", "x", "HV_E32M4"), dict(kind="vsetvli", zimm=0b0_01_0_10, rs1="s"), None)
 SPEC["HV_VSETVLI_MAX"] = (("o", "HV_E16M8"), dict(kind="vsetvli", zimm=0b0_00_1_11, rs1=0), None)
@@ -278,7 +289,7 @@ def test_encoding(name, assembled):
             assert bits(word, hi, lo) == want, field
     elif exp["kind"] == "mem":
         assert bits(word, 6, 0) == exp["opcode"]
-        assert bits(word, 14, 12) == 0b111, "width 111 (SEW)"
+        assert bits(word, 14, 12) == exp["width"], "width (111: SEW, 000: byte)"
         assert bits(word, 31, 29) == 0, "nf"
         assert bits(word, 28, 26) == exp["mop"], "mop"
         assert bits(word, 25, 25) == exp["vm"], "vm"

@@ -12,6 +12,8 @@
  *              and 1/2 in regions 1, 2, 3; whole-register/mask loads in region 4.
  *   xthead     (any build, run on c906fdv) hand-encoded RVV 0.7.1: region 1 vsetvli e32,m1 +
  *              vle.v + vadd.vv + flw/fld/fsw/flh/fsh; region 2 vsetvli e16,m4 + vle.v + vadd.vv.
+ *   vmaqa      (RVV 1.0 builds, run on c908v) region 1: vsetvli e32,m2 + th.vmaqa.vv +
+ *              th.vmaqa.vx + th.vmaqau.vv (XTheadVdot, written with .insn).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +144,27 @@ static int run_xthead(void)
     return 0;
 }
 
+#if defined(__riscv_vector)
+/* XTheadVdot by hand: .insn r 0x0b, 6, <funct7>, vd, rs1/vs1, vs2 (vmaqa.vv 0x41, .vx 0x43,
+ * vmaqau.vv 0x45). */
+static int run_vmaqa(void)
+{
+    __asm__ volatile(
+        "li a1, 8\n"
+        "li a2, 0x01010101\n"
+        "slti x0, x0, 1\n"
+        "vsetvli t0, a1, e32, m2, ta, ma\n"
+        ".insn r 0x0b, 6, 0x41, v8, v4, v6\n"    /* th.vmaqa.vv v8, v4, v6 */
+        ".insn r 0x0b, 6, 0x43, v8, a2, v6\n"    /* th.vmaqa.vx v8, a2, v6 */
+        ".insn r 0x0b, 6, 0x45, v8, v4, v6\n"    /* th.vmaqau.vv v8, v4, v6 */
+        "slti x0, x0, 2\n"
+        :
+        :
+        : "a1", "a2", "t0", "v4", "v5", "v6", "v7", "v8", "v9", "memory");
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -152,9 +175,11 @@ int main(int argc, char **argv)
         return run_vadd();
     if (strcmp(mode, "lmul") == 0)
         return run_lmul();
+    if (strcmp(mode, "vmaqa") == 0)
+        return run_vmaqa();
 #endif
     if (strcmp(mode, "xthead") == 0)
         return run_xthead();
-    fprintf(stderr, "usage: %s scalar N | vadd | lmul | xthead\n", argv[0]);
+    fprintf(stderr, "usage: %s scalar N | vadd | lmul | xthead | vmaqa\n", argv[0]);
     return 2;
 }

@@ -168,6 +168,14 @@ def test_c906_rvv071_classes_and_lmul(build_dir):
     assert counts[2] == counters(4, 1, vec_arith=1, vec_mem=1, vsetvl=1, vec_lmul_weighted=8)
 
 
+def test_c908_vmaqa_counts_as_vector_arithmetic_at_its_lmul(build_dir):
+    """XTheadVdot's th.vmaqa* (custom-0 opcode) are vector MACs, weighted by LMUL like OP-V."""
+    counts = count("c908", build_dir, "vmaqa")
+    check_consistent(counts)
+    # region 1: marker, vsetvli e32,m2, three vmaqa at LMUL 2
+    assert counts[1] == counters(5, 1, vec_arith=3, vsetvl=1, vec_lmul_weighted=6)
+
+
 def test_c906_vtype_layout_is_selected_by_target(build_dir):
     """Read as RVV 1.0, vtype 0x06 is LMUL 1/4 (weight 1): the v07 argument matters."""
     as_v10 = dataclasses.replace(get_target("c906"), vector_isa="rvv1.0")

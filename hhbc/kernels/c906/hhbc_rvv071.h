@@ -211,4 +211,19 @@
 
 /* ---- added for elementwise kernels ---- */
 
+/* ---- integer kernels (int8 path) ---------------------------------------------------------- */
+/* 0.7.1-only loads/stores with an explicit memory width (1.0 dropped them): width[14:12] 000 =
+ * byte. vlb.v: mop 100 (sign-extended unit stride), each byte sign-extended to SEW;
+ * vsb.v: mop 000, the low byte of each SEW element stored. */
+#define HV_VLB(vd, p)        __asm__ volatile(".insn r 0x07, 0, 0x09, " #vd ", %0, x0" :: "r"(p) : "memory")
+#define HV_VLB_RO(vd, p)     __asm__ volatile(".insn r 0x07, 0, 0x09, " #vd ", %0, x0" :: "r"(p))
+#define HV_VSB(vs, p)        __asm__ volatile(".insn r 0x27, 0, 0x01, " #vs ", %0, x0" :: "r"(p) : "memory")
+#define HV_VWMACC_VV(vd, a, b)   HV_MVV(0x3d, vd, b, a)   /* vwmacc.vv: funct6 111101, OPMVV 010; vd(2*SEW) += a * b (signed) */
+#define HV_VWMACC_VX(vd, x, b)   HV_MVX(0x3d, vd, b, x)   /* vwmacc.vx: funct6 111101, OPMVX 110; vd(2*SEW) += x * b (signed) */
+#define HV_VSMUL_VV(vd, a, b)    HV_IVV(0x27, vd, a, b)   /* vsmul.vv: funct6 100111, OPIVV 000; (a*b + round) >> (SEW-1), saturating */
+#define HV_VSMUL_VX(vd, a, x)    HV_IVX(0x27, vd, a, x)   /* vsmul.vx: funct6 100111, OPIVX 100 */
+#define HV_VSSRA_VV(vd, a, b)    HV_IVV(0x2b, vd, a, b)   /* vssra.vv: funct6 101011, OPIVV 000; a >> b rounded per vxrm */
+#define HV_VSSRA_VX(vd, a, x)    HV_IVX(0x2b, vd, a, x)   /* vssra.vx: funct6 101011, OPIVX 100 */
+#define HV_VDIV_VX(vd, a, x)     HV_MVX(0x21, vd, a, x)   /* vdiv.vx: funct6 100001, OPMVX 110; signed, truncating */
+
 #endif /* HHBC_RVV071_H */

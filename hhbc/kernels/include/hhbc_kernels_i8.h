@@ -203,6 +203,56 @@ typedef struct hhbc_mean_i8_params {
 
 void hhbc_mean_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_mean_i8_params *p);
 
+/* ---- H2: SQUARED_DIFFERENCE, DIV (broadcasting) and L2_NORMALIZATION, TFLite int8 ------- */
+/* SQUARED_DIFFERENCE: (a - a_zp) and (b - b_zp) shifted left by left_shift (7) and rescaled to
+ * twice the larger input scale (multipliers below one), the difference squared in int32 and
+ * rescaled to the output:  out = clamp(mul_by_qm(d * d, out_m, out_s) + out_zp). */
+typedef struct hhbc_squared_difference_i8_params {
+    hhbc_broadcast_i8 shape;
+    int32_t left_shift;
+    int32_t a_zp, a_multiplier, a_shift;
+    int32_t b_zp, b_multiplier, b_shift;
+    int32_t output_zp, output_multiplier, output_shift;
+} hhbc_squared_difference_i8_params;
+
+void hhbc_squared_difference_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out,
+                                const hhbc_squared_difference_i8_params *p);
+
+/* DIV: num = a - a_zp, den = b - b_zp (signs moved to num), num * (1 / den) with TFLite's
+ * fixed-point reciprocal, rescaled by a_scale / (b_scale * out_scale) (output_multiplier,
+ * output_shift); den == 0 (undefined in TFLite) saturates by the sign of num. */
+typedef struct hhbc_div_i8_params {
+    hhbc_broadcast_i8 shape;
+    int32_t a_zp, b_zp;
+    int32_t output_zp, output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} hhbc_div_i8_params;
+
+void hhbc_div_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tensor *out, const hhbc_div_i8_params *p);
+
+/* L2_NORMALIZATION over the last axis: each row's sum of (x - zp)^2, its fixed-point inverse
+ * square root, out = clamp((x - zp) / norm * 128); output scale 1/128, zero point 0. */
+typedef struct hhbc_l2norm_i8_params {
+    int32_t outer, depth;   /* in viewed as [outer][depth] */
+    int32_t input_zp;
+} hhbc_l2norm_i8_params;
+
+void hhbc_l2norm_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_l2norm_i8_params *p);
+
+/* SUM over a set of axes as TFLite's builtin kernel computes it (its int8 reference kernel is
+ * broken in the interpreter): out = clamp(roundf((float)sum(x) * scale + bias) + output_zp),
+ * scale = in_scale / out_scale and bias = -input_zp * scale * count, float32, made at compile
+ * time. Output elements follow the kept axes in row-major order. */
+typedef struct hhbc_sum_i8_params {
+    int32_t ndim;                       /* rank of the input */
+    int32_t in_dim[HHBC_MAX_DIMS];
+    int32_t reduced[HHBC_MAX_DIMS];     /* 1 on reduced axes, 0 on kept axes */
+    int32_t output_zp;
+    float scale, bias;
+} hhbc_sum_i8_params;
+
+void hhbc_sum_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_sum_i8_params *p);
+
 /* ---- softmax along one axis (TFLite int8 SOFTMAX, output scale 1/256, zero point -128) */
 /* gemmlowp fixed point: exp of (x - max) * beta * in_scale in Q5.26 (input_multiplier,
  * input_left_shift), differences below diff_min contribute nothing and output -128. */
@@ -321,5 +371,24 @@ void hhbc_binary_i8(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_tenso
                     const hhbc_binary_params *p);
 /* op MAX or MIN only (REDUCE_MAX, REDUCE_MIN) */
 void hhbc_reduce_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_reduce_params *p);
+
+/* ---- H1: transposed convolution (TFLite TRANSPOSE_CONV), NHWC ----------------------------
+ * The conv2d_i8 params (groups 1, no dilation), weight [OC][KH][KW][C]. Input pixel (ih, iw)
+ * contributes w * (x - input_zp) to output pixel (ih * stride_h - pad_top + kh,
+ * iw * stride_w - pad_left + kw); the output size is out's. Each output's int32 sum + bias is
+ * requantized as conv2d_i8's. */
+void hhbc_deconv2d_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_i8_params *p);
+
+/* ---- H1: bilinear resize (TFLite RESIZE_BILINEAR, integer reference kernel), NHWC ---------
+ * Input and output share scale and zero point. out[oy][ox] = round_half_away(
+ *   (x[y0][x0] (1024 - dy)(1024 - dx) + x[y1][x0] dy (1024 - dx)
+ *    + x[y0][x1] (1024 - dy) dx + x[y1][x1] dy dx) / 2^20), sums in int64. */
+typedef struct hhbc_resize_bilinear_i8_params {
+    const int32_t *y0, *y1, *dy;   /* [OH]: source rows, sample offset past y0 in 1/1024 */
+    const int32_t *x0, *x1, *dx;   /* [OW] */
+} hhbc_resize_bilinear_i8_params;
+
+void hhbc_resize_bilinear_i8(const hhbc_tensor *in, const hhbc_tensor *out,
+                             const hhbc_resize_bilinear_i8_params *p);
 
 #endif /* HHBC_KERNELS_I8_H */
