@@ -33,6 +33,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="input shapes, ';'-separated, dims by spaces or commas (HHB -is)")
     p.add_argument("-on", "--output-name", dest="output_names",
                    help="output tensor names, ';'-separated (HHB -on)")
+    p.add_argument("--const-input", dest="const_inputs", action="append", default=[], metavar="NAME=VALUE",
+                   help="ONNX: fold input NAME into the model as a constant, VALUE a .npy/.pb file or numbers "
+                        "'3,1': needed for an integer input that gives a shape (Expand's shape); repeatable")
     p.add_argument("--weights", help="Caffe: the .caffemodel (default: beside the .prototxt)")
     p.add_argument("-qs", "--quantization-scheme", dest="scheme", default="float32",
                    help="float32 (default for float models) or float16: IEEE half activations and weights, "
@@ -116,11 +119,13 @@ def _cmd_targets() -> int:
 
 def _import_options(args):
     from hhbc.frontends import ImportOptions
+    from hhbc.frontends.onnx_inputs import parse_const_input
     from hhbc.frontends.shapes import parse_shapes, split_names
 
     return ImportOptions(tuple(split_names(args.input_names)), tuple(parse_shapes(args.input_shapes)),
                          tuple(split_names(args.output_names)),
-                         Path(args.weights) if args.weights else None)
+                         Path(args.weights) if args.weights else None,
+                         tuple(parse_const_input(text) for text in args.const_inputs))
 
 
 def _compile(args, argv, out_dir: Path):

@@ -79,6 +79,9 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     check_scheme_on(target, check_scheme(scheme))
     model_path = Path(model_path)
     fmt = detect_format(model_path)
+    if options.const_inputs and fmt != "onnx":
+        raise HhbcError(f"--const-input {options.const_inputs[0][0]}: only ONNX models take constant inputs "
+                        f"({model_path.name} is {fmt})")
     progress(f"importing {model_path.name} ({fmt})")
     model = load_model(model_path, options)
     if verbose:

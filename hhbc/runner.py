@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,8 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
     """Compile and build the model for `target`, run it, and compare with the framework, or,
     given `expected` ((where it came from, array) per output, in output order), with those."""
     progress = progress or Progress(False)
+    if inputs is not None:
+        options, inputs = fold_shape_inputs(model_path, options, inputs)
     with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
@@ -91,6 +95,32 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
     comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
                    for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
+
+
+def fold_shape_inputs(model_path: str | Path, options: ImportOptions,
+                      inputs: Sequence[np.ndarray]) -> tuple[ImportOptions, list[np.ndarray]]:
+    """An ONNX input that only feeds shape operands (Expand's shape) must be known when
+    compiling: given its array (one per model input, in order), fold it into the model as
+    --const-input would, and say so. Returns the options and the remaining input arrays."""
+    from hhbc.frontends import detect_format
+
+    inputs = list(inputs)
+    if detect_format(Path(model_path)) != "onnx":
+        return options, inputs
+    from hhbc.frontends.onnx_inputs import foldable_inputs
+
+    names, folds = foldable_inputs(Path(model_path), options.input_names, options.const_inputs)
+    if not folds or len(inputs) != len(names):
+        return options, inputs   # a count mismatch is reported after compiling
+    consts = list(options.const_inputs)
+    for k, name, label in folds:
+        value = np.asarray(inputs[k])
+        consts.append((name, value))
+        print(f"hhbc: note: input '{name}' is the shape operand of {label}: folding its --input value "
+              f"{value.ravel().tolist()[:8]} into the model (as --const-input {name}=... would)", file=sys.stderr)
+    dropped = {k for k, _, _ in folds}
+    return (dataclasses.replace(options, const_inputs=tuple(consts)),
+            [a for k, a in enumerate(inputs) if k not in dropped])
 
 
 def check_expected(expected: Sequence[tuple[str, np.ndarray]], outputs) -> list[np.ndarray]:

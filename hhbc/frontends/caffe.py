@@ -33,6 +33,7 @@ SUPPORTED_OPS = frozenset({
     "InnerProduct", "Input", "LRN", "Permute", "Pooling", "Power", "PReLU", "ReLU", "Reshape", "Scale",
     "Sigmoid", "Slice", "Softmax", "Split", "TanH",
     "AbsVal", "Bias", "BNLL", "Clip", "ELU", "Exp", "Log", "Reduction", "Swish", "Threshold", "Tile",
+    "ArgMax",
 })
 
 

@@ -417,6 +417,38 @@ def tile(b: _Builder, layer: Layer, x):
     return [b.emit(relax.op.concat([x] * int(p.tiles), axis)) if p.tiles > 1 else x]
 
 
+def argmax(b: _Builder, layer: Layer, x):
+    """Caffe's ArgMax (top_k 1): the index of the maximum, written as float; over each
+    sample's flattened values without `axis` (top [N, 1, 1, ...]), along `axis` with it.
+    Caffe sorts (value, index) pairs descending, so a tie gives the last index: argmax of
+    the flipped axis, subtracted from n - 1 (the argreduce kernel's select_last). The float
+    index is a gather from the table [0, 1, ..., n - 1]. out_max_val: the maximum instead
+    with `axis`, index and maximum as two channels without it."""
+    p = layer.param("argmax_param")
+    if p.top_k != 1:
+        raise b.fail(f"top_k {p.top_k} is not supported (top_k 1)")
+    shape = b.shape(x)
+    has_axis = p.HasField("axis")
+    if has_axis:
+        axis = _axis(b, p.axis, len(shape))
+        flat, out_shape = x, list(shape[:axis]) + [1] + list(shape[axis + 1:])
+    else:
+        axis = 1
+        flat = relax.op.reshape(x, [shape[0], int(np.prod(shape[1:], dtype=np.int64))])
+        out_shape = [shape[0], 1, 1] + [1] * (len(shape) - 3)
+    if has_axis and p.out_max_val:
+        return [b.emit(relax.op.max(x, [axis], keepdims=True))]
+    n = b.shape(b.bb.normalize(flat))[axis]
+    last = relax.op.argmax(relax.op.flip(flat, axis), axis, keepdims=True)
+    index = relax.op.subtract(relax.const(np.int64(n - 1), "int64"), last)
+    value = relax.op.take(_const(np.arange(n, dtype=F32)), index, axis=0)
+    index_f = relax.op.reshape(value, out_shape)
+    if p.out_max_val:   # no axis: [N, 2, 1, ...], the index then the maximum
+        top = relax.op.reshape(relax.op.max(flat, [axis], keepdims=True), out_shape)
+        return [b.emit(relax.op.concat([index_f, top], axis=1))]
+    return [b.emit(index_f)]
+
+
 def scale(b: _Builder, layer: Layer, x, y=None):
     """x * s (+ bias), s a blob or the second bottom, broadcast from `axis`."""
     p = layer.param("scale_param")
@@ -634,7 +666,7 @@ CONVERTERS: dict[str, Converter] = {
     "Eltwise": eltwise, "Concat": concat, "Softmax": softmax, "Flatten": flatten, "Reshape": reshape,
     "Split": split, "Slice": slice_, "Crop": crop, "Permute": permute, "Dropout": identity,
     "AbsVal": absval, "Exp": exp, "Log": log, "ELU": elu, "BNLL": bnll, "Bias": bias, "Reduction": reduction,
-    "Tile": tile, "Clip": clip, "Swish": swish, "Threshold": threshold,
+    "Tile": tile, "Clip": clip, "Swish": swish, "Threshold": threshold, "ArgMax": argmax,
 }
 
 # (min, max) bottoms; None = any number

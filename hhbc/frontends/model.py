@@ -37,6 +37,9 @@ class ImportOptions:
     input_shapes: tuple[tuple[int, ...], ...] = ()
     output_names: tuple[str, ...] = ()
     weights: Path | None = None   # Caffe: the .caffemodel, if not beside the .prototxt
+    # --const-input: (input name, value) of inputs known at compile time (an ONNX Expand's
+    # shape input): folded into the model as constants, no longer model inputs.
+    const_inputs: tuple[tuple[str, np.ndarray], ...] = ()
 
 
 # Runs the original framework on numpy inputs (in model input order).

@@ -24,7 +24,7 @@ import onnx
 from hhbc.errors import HhbcError
 from hhbc.frontends import onnx_ops
 from hhbc.frontends.onnx_ops import const_value, first_line, str_attr
-from hhbc.frontends import onnx_elementwise
+from hhbc.frontends import onnx_elementwise, onnx_inputs
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
@@ -44,6 +44,7 @@ SUPPORTED_OPS = frozenset({
     # H1b: elementwise math and indexing
     "Floor", "Ceil", "Round", "Sign", "Reciprocal", "Softplus", "Softsign", "Selu", "Celu", "Shrink",
     "Gather", "Expand", "Tile", "Where", "ArgMax", "ArgMin",
+    "Gelu", "Mish",
 })
 
 _QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
@@ -54,14 +55,16 @@ _ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "
 
 
 def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
-    model = read_onnx(path)
+    model = onnx_inputs.fold_const_inputs(read_onnx(path), path, options.const_inputs)
     model, inputs = _select_io(model, path, list(options.input_names), list(options.input_shapes),
                                list(options.output_names))
+    onnx_inputs.require_shape_values(model, path, [i.name for i in inputs])
     original = model
     model = onnx_ops.lift_opset(model, path)
     reference_model = model
     model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)
+    onnx_inputs.check_integer_arithmetic(model, path)
     _check_qdq(model, path)
     mod = _import_relax(model, inputs, path)
     if any(n.op_type in _QDQ_OPS for n in model.graph.node):
@@ -579,7 +582,7 @@ _OVERRIDES = {
     "Max": _variadic("maximum"), "Min": _variadic("minimum"), "Sum": _variadic("add"),
     "Mean": _variadic("add", mean=True),
     **onnx_ops.OVERRIDES,   # ConvTranspose, LRN, InstanceNormalization, Dropout, Slice
-    **onnx_elementwise.OVERRIDES,   # Softplus, Celu, Shrink, Tile
+    **onnx_elementwise.OVERRIDES,   # Softplus, Celu, Shrink, Tile, Gather, Gelu, Mish
 }
 _importer_class = None
 

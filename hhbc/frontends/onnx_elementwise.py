@@ -1,5 +1,5 @@
 """hhbc's converters for ONNX elementwise and indexing ops that TVM's importer misses or
-emits as Relax no hhbc kernel runs (Celu, Shrink, Softplus, Tile, ArgMax/ArgMin).
+emits as Relax no hhbc kernel runs (Celu, Shrink, Softplus, Tile, Gather, Gelu, Mish).
 
 Same signature as the overrides in onnx.py: `convert(importer, bb, inputs, attrs, opset)`.
 """
@@ -50,6 +50,39 @@ def shrink(importer, bb, inputs, attrs, opset):
     return relax.op.add(d, relax.op.multiply(relax.op.sign(d), _f32(lambd - bias)))
 
 
+def gelu_expr(x, approximate: bool):
+    """GELU composed of kernels hhbc has: 0.5 x (1 + erf(x / sqrt 2)), or with the tanh
+    approximation 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). (TFLite's GELU too.)"""
+    from tvm import relax
+
+    if approximate:
+        cube = relax.op.multiply(relax.op.multiply(x, x), x)
+        inner = relax.op.multiply(relax.op.add(x, relax.op.multiply(cube, _f32(0.044715))),
+                                  _f32(np.sqrt(2.0 / np.pi)))
+        half = relax.op.add(relax.op.multiply(relax.op.tanh(inner), _f32(0.5)), _f32(0.5))
+    else:
+        half = relax.op.add(relax.op.multiply(relax.op.erf(relax.op.multiply(x, _f32(0.5 ** 0.5))), _f32(0.5)),
+                            _f32(0.5))
+    return relax.op.multiply(x, half)
+
+
+def gelu(importer, bb, inputs, attrs, opset):
+    """Gelu (opset 20): approximate "none" or "tanh"."""
+    mode = attrs.get("approximate", b"none")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    if mode not in ("none", "tanh"):
+        raise HhbcError(f"{node_label(importer)}: Gelu approximate '{mode}'")
+    return gelu_expr(inputs[0], mode == "tanh")
+
+
+def mish(importer, bb, inputs, attrs, opset):
+    """Mish (opset 18): x * tanh(softplus(x)), as PyTorch exports it before opset 18."""
+    from tvm import relax
+
+    x = inputs[0]
+    return relax.op.multiply(x, relax.op.tanh(relax.op.nn.softplus(x)))
+
+
 def tile(importer, bb, inputs, attrs, opset):
     """relax.tile with constant repeats (lowered to a strided copy)."""
     from tvm import relax
@@ -86,4 +119,5 @@ def gather(importer, bb, inputs, attrs, opset):
     return relax.op.take(data, indices, axis=axis, mode="clip")   # as the kernel: clamped
 
 
-OVERRIDES = {"Softplus": softplus, "Celu": celu, "Shrink": shrink, "Tile": tile, "Gather": gather}
+OVERRIDES = {"Softplus": softplus, "Celu": celu, "Shrink": shrink, "Tile": tile, "Gather": gather,
+             "Gelu": gelu, "Mish": mish}

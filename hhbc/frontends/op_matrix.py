@@ -130,6 +130,7 @@ ROWS: tuple[Row, ...] = (
          "DepthToSpace SpaceToDepth", "DEPTH_TO_SPACE SPACE_TO_DEPTH", "DepthToSpace SpaceToDepth"),
     _row("pad", "constant padding", "Pad", "PAD PADV2", "Pad PadV2"),
     _row("pad", "reflect / edge padding", "Pad", "MIRROR_PAD", "MirrorPad"),
+    _row("gather", "symmetric mirror padding (one gather per padded axis)", "", "MIRROR_PAD", "MirrorPad"),
     _row("resize2d", "nearest resize", "Resize Upsample", "RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighbor"),
     _row("resize2d", "bilinear resize", "Resize Upsample", "RESIZE_BILINEAR", "ResizeBilinear"),
     _row("strided_slice", "slice (negative strides: a flipped copy first)", "Slice", "STRIDED_SLICE SLICE",
@@ -137,7 +138,9 @@ ROWS: tuple[Row, ...] = (
     _row("strided_slice", "split, unstack", "Split", "SPLIT SPLIT_V UNPACK", "Split SplitV Unpack", "Slice"),
     _row("gather", "gather", "Gather", "GATHER", "GatherV2"),
     _row("argreduce", "arg max / arg min (int32 / int64 indices)", "ArgMax ArgMin", "ARG_MAX ARG_MIN",
-         "ArgMax ArgMin", "ArgMax"),
+         "ArgMax ArgMin"),
+    _row("argreduce gather", "arg max as a float index (a gather from [0, 1, ...]), or the maximum",
+         "", "", "", "ArgMax"),
     # -- no computation at run time
     _row("", "view: reshape, squeeze, expand dims (a copy only at a model output)",
          "Reshape Flatten Squeeze Unsqueeze", "RESHAPE SQUEEZE EXPAND_DIMS", "Reshape Squeeze ExpandDims",
@@ -153,21 +156,11 @@ ROWS: tuple[Row, ...] = (
 # Ops the matrix lists that their frontend does not map in float32 yet: work the issue asks
 # for (issue 11, sections 2-4). Each is shown as "planned" (or "i8 only" where fully-int8
 # models already reach it); once its frontend maps it, drop it here (the test insists).
-# TFLite's list also holds builtins an existing kernel computes that issue 11 does not name
-# (ADD_N, BATCH_MATMUL, LOG_SOFTMAX, MIRROR_PAD, POW, SELECT, SQUARE, TILE, ...). Caffe's ArgMax
-# writes its indices as float, and the argreduce kernel writes int32/int64 (no int -> float cast).
 PLANNED: dict[str, frozenset[str]] = {
-    "onnx": frozenset({
-        "Gelu", "Mish",
-    }),
-    "tflite": frozenset({
-        "ADD_N", "BATCH_MATMUL", "BROADCAST_TO", "GELU", "LOCAL_RESPONSE_NORMALIZATION", "LOG_SOFTMAX",
-        "MIRROR_PAD", "POW", "SELECT", "SELECT_V2", "SQUARE", "TILE",
-    }),
+    "onnx": frozenset(),
+    "tflite": frozenset(),
     "tensorflow": frozenset(),
-    "caffe": frozenset({
-        "ArgMax",
-    }),
+    "caffe": frozenset(),
 }
 
 # ONNX ops whose QDQ-wrapped form runs in int8 kernels (optimize/quantized.py groups them;

@@ -275,18 +275,18 @@ def _resize(cv, node, args):
 
 
 def _mirror_pad(cv, node, args):
+    """MirrorPad, REFLECT or SYMMETRIC (frontends/mirror_pad.py)."""
+    from hhbc.frontends.mirror_pad import check, mirror_pad, numpy_mirror_pad
+
     x, paddings = args[0], np.asarray(cv.const(args[1], "the paddings")).reshape(-1, 2)
     shape = cv.shape(x)
     mode = str(cv.attr("mode", "REFLECT"))
-    if paddings.shape[0] != len(shape) or (paddings < 0).any():
-        cv.fail(f"paddings {paddings.tolist()} do not fit rank {len(shape)}")
-    if mode != "REFLECT":
-        cv.fail(f"mode {mode} is not supported (REFLECT)")
-    if any(p >= d for p, d in zip(paddings.max(axis=1), shape)):
-        cv.fail(f"paddings {paddings.tolist()} are not smaller than the input {list(shape)}")
+    problem = check(list(shape), paddings, mode)
+    if problem is not None:
+        cv.fail(problem)
     if isinstance(x, np.ndarray):
-        return np.pad(x, paddings, mode="reflect")
-    return cv.relax.op.nn.pad(cv.expr(x), [int(v) for v in paddings.reshape(-1)], "reflect")
+        return numpy_mirror_pad(x, paddings, mode)
+    return mirror_pad(cv.expr(x), list(shape), paddings, mode, node.name)
 
 
 def _conv_backprop_input(cv, node, args):

@@ -51,6 +51,9 @@ SUPPORTED_OPS = frozenset({
     "RESIZE_NEAREST_NEIGHBOR", "TRANSPOSE_CONV", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
     "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "SQUARED_DIFFERENCE", "ELU", "L2_NORMALIZATION",
     "SQUEEZE", "EXPAND_DIMS", "GATHER", "FLOOR", "ARG_MAX", "ARG_MIN",
+}) | frozenset({   # TFLite Micro builtins an existing kernel computes (tflite_float.py)
+    "ADD_N", "BATCH_MATMUL", "BROADCAST_TO", "GELU", "LOCAL_RESPONSE_NORMALIZATION", "LOG_SOFTMAX",
+    "MIRROR_PAD", "POW", "SELECT", "SELECT_V2", "SQUARE", "TILE",
 })
 
 # Custom ops (custom_code) hhbc lowers, in float models: MediaPipe's transposed conv + bias.
@@ -554,6 +557,33 @@ def _converter_class():
         def convert_custom(self, op):
             return tflite_float.custom(self, op)
 
+        # TFLite Micro builtins (tflite_float.py): TVM's converters get these wrong or emit
+        # Relax no kernel runs; int8 ones fall back to TVM's.
+        def convert_batch_matmul(self, op):
+            return tflite_float.batch_matmul(self, op)
+
+        def convert_broadcast_to(self, op):
+            return tflite_float.broadcast_to(self, op)
+
+        def convert_gelu(self, op):
+            return tflite_float.gelu(self, op)
+
+        def convert_lrn(self, op):
+            return tflite_float.lrn(self, op)
+
+        def convert_mirror_pad(self, op):
+            return tflite_float.mirror_pad(self, op)
+
+        def convert_select(self, op):
+            return tflite_float.select(self, op)
+
+        def convert_square(self, op):
+            return tflite_float.square(self, op)
+
+        def convert_transpose_conv(self, op):   # H1: fused activation; int8 (tflite_int8.py)
+            from hhbc.frontends.tflite_int8 import transpose_conv
+            return transpose_conv(self, op, super().convert_transpose_conv)
+
         def dequantize_hybrid_weight(self, graph: _Graph, op_info: _Op) -> None:
             """A hybrid op's int8 weight becomes `astype(int8 constant, float32) * scale` before
             TVM's converter reads it: TVM takes an expression it finds for a weight as it is (its
@@ -637,11 +667,28 @@ def _with_op_version_1(buf: bytes, builtin: str) -> bytes:
     return bytes(builder.Output())
 
 
+# Builtins whose reference kernel disagrees with TensorFlow: LOCAL_RESPONSE_NORMALIZATION's
+# sums channels [c - r, c + r) (reference_ops.h), TF's and the optimized kernel's [c - r, c + r].
+# A model holding one is checked against the builtin (optimized) kernels, as TF computes it.
+# int8 SUM's reference kernel is broken (ai-edge-litert 2.3: every output -1); the builtin
+# kernel's float arithmetic is what hhbc's sum_i8 reproduces.
+_REFERENCE_KERNEL_DIFFERS = frozenset({"LOCAL_RESPONSE_NORMALIZATION"})
+_REFERENCE_KERNEL_DIFFERS_INT8 = frozenset({"SUM"})
+
+
+def _needs_builtin_kernels(graph: _Graph) -> bool:
+    return any(op.code in _REFERENCE_KERNEL_DIFFERS
+               or (op.code in _REFERENCE_KERNEL_DIFFERS_INT8 and op.inputs
+                   and graph.tensors[op.inputs[0]].dtype == "int8")
+               for op in graph.ops)
+
+
 def _reference_fn(buf: bytes, graph: _Graph, inputs: list[TensorInfo], outputs: list[TensorInfo],
                   path: Path):
     """The TFLite interpreter with its reference kernels, on the original model."""
     graph_inputs = [graph.tensor_name(i) for i in graph.inputs]
     cut = [i.name for i in inputs] != graph_inputs
+    optimized = _needs_builtin_kernels(graph)
     del graph
 
     def run(arrays):
@@ -653,7 +700,8 @@ def _reference_fn(buf: bytes, graph: _Graph, inputs: list[TensorInfo], outputs: 
         except ImportError:
             raise HhbcError("comparing TFLite models needs ai-edge-litert: pip install 'hhbc[test]'") from None
         with quiet():
-            interp = _reference_interpreter(Interpreter, OpResolverType.BUILTIN_REF, buf)
+            interp = _reference_interpreter(
+                Interpreter, OpResolverType.BUILTIN if optimized else OpResolverType.BUILTIN_REF, buf)
             details = {d["name"]: d for d in interp.get_input_details()}
             for info in inputs:
                 d = details[info.name]

@@ -1,6 +1,8 @@
 """Float TFLite ops where TVM's TFLite importer is wrong, wasteful or missing, written as
-Relax by hhbc: PRELU, L2_NORMALIZATION, FULLY_CONNECTED on rank > 2 inputs, and MediaPipe's
-custom op Convolution2DTransposeBias. Each takes hhbc's converter (tflite.py) and the op.
+Relax by hhbc: PRELU, L2_NORMALIZATION, FULLY_CONNECTED on rank > 2 inputs, MediaPipe's
+custom op Convolution2DTransposeBias, and TFLite Micro builtins (BATCH_MATMUL, BROADCAST_TO,
+GELU, LOCAL_RESPONSE_NORMALIZATION, MIRROR_PAD, SELECT/SELECT_V2, SQUARE; ADD_N, LOG_SOFTMAX,
+POW and TILE are TVM's converters as they are). Each takes hhbc's converter (tflite.py) and the op.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def l2_normalization(conv, op):
     import tflite
     from tvm import relax
 
-    if conv.is_quantized(op):
-        return _tvm().convert_l2_normalization(conv, op)
+    if conv.is_quantized(op):   # int8 (H2)
+        from hhbc.frontends.tflite_int8 import l2_normalization
+        return l2_normalization(conv, op)
     (x_t,) = conv.get_input_tensors(op)
     x = conv.get_tensor_expr(x_t)
     rank = len(conv.get_tensor_shape(x_t))
@@ -116,3 +119,137 @@ def transpose_conv_bias(conv, op):
             conv.exp_tab.new_const(np.asarray(conv.get_tensor_value(b_t), np.float32).reshape(oc),
                                    dtype="float32", source_name=b_t.tensor.Name()))
     return relax.op.add(conv.stamper.normalize(out), bias)
+
+
+# ---------------------------------------------------------------- TFLite Micro builtins
+def _options(op, cls_name: str):
+    """The op's builtin options table of class tflite.<cls_name>."""
+    import importlib
+
+    raw = op.BuiltinOptions()
+    if raw is None:
+        return None
+    opts = getattr(importlib.import_module(f"tflite.{cls_name}"), cls_name)()
+    opts.Init(raw.Bytes, raw.Pos)
+    return opts
+
+
+def _shape(conv, tensor) -> list[int]:
+    return [int(d) for d in conv.get_tensor_shape(tensor)]
+
+
+def batch_matmul(conv, op):
+    """BATCH_MATMUL of two tensors of any rank >= 2 (adj_x / adj_y: the last two axes swapped
+    first; batch axes broadcast as numpy's matmul, which hhbc's matmul node does itself)."""
+    from tvm import relax
+
+    if conv.is_quantized(op):
+        return _tvm().convert_batch_matmul(conv, op)
+    a_t, b_t = conv.get_input_tensors(op)[:2]
+    opts = _options(op, "BatchMatMulOptions")
+    operands = []
+    for t, adj in ((a_t, opts is not None and opts.AdjX()), (b_t, opts is not None and opts.AdjY())):
+        expr = conv.get_tensor_expr(t)
+        rank = len(_shape(conv, t))
+        if rank < 2:
+            raise HhbcError(f"BATCH_MATMUL operand '{t.tensor.Name().decode()}' has rank {rank}")
+        if adj:
+            expr = relax.op.permute_dims(expr, list(range(rank - 2)) + [rank - 1, rank - 2])
+        operands.append(expr)
+    return relax.op.matmul(*operands)
+
+
+def broadcast_to(conv, op):
+    """BROADCAST_TO with a constant shape (a shape computed at run time is not static)."""
+    from tvm import relax
+
+    if conv.is_quantized(op):
+        return _tvm().convert_broadcast_to(conv, op)
+    x_t, shape_t = conv.get_input_tensors(op)[:2]
+    if conv.has_expr(shape_t.tensor_idx):
+        raise HhbcError(f"BROADCAST_TO -> '{conv.get_output_tensors(op)[0].tensor.Name().decode()}': "
+                        "the target shape is computed at run time (only a constant shape)")
+    shape = [int(v) for v in np.asarray(conv.get_tensor_value(shape_t)).reshape(-1)]
+    in_shape = _shape(conv, x_t)
+    out = list(np.broadcast_shapes(tuple(in_shape), tuple(shape)))
+    x = conv.get_tensor_expr(x_t)
+    return x if out == in_shape else relax.op.broadcast_to(x, out)
+
+
+def gelu(conv, op):
+    """GELU, exact or with TFLite's `approximate` option (tanh); TVM's importer ignores
+    the option."""
+    from hhbc.frontends.onnx_elementwise import gelu_expr
+
+    if conv.is_quantized(op):
+        return _tvm().convert_gelu(conv, op)
+    (x_t,) = conv.get_input_tensors(op)[:1]
+    opts = _options(op, "GeluOptions")
+    return gelu_expr(conv.get_tensor_expr(x_t), bool(opts is not None and opts.Approximate()))
+
+
+def lrn(conv, op):
+    """LOCAL_RESPONSE_NORMALIZATION on NHWC: x * (bias + alpha * sum over channels
+    [c - r, c + r] of x^2)^-beta, written as Caffe's LRN is (a band 1x1 convolution of x^2),
+    which the fusion pattern hhbc.lrn (optimize/fusion.py) turns into the `lrn` kernel."""
+    from tvm import relax
+
+    if conv.is_quantized(op):
+        return _tvm().convert_lrn(conv, op)
+    (x_t,) = conv.get_input_tensors(op)[:1]
+    shape = _shape(conv, x_t)
+    if len(shape) != 4:
+        raise HhbcError(f"LOCAL_RESPONSE_NORMALIZATION of a rank-{len(shape)} tensor (4-D NHWC only)")
+    opts = _options(op, "LocalResponseNormalizationOptions")
+    radius, bias, alpha, beta = opts.Radius(), opts.Bias(), opts.Alpha(), opts.Beta()
+    channels = shape[3]
+    band = np.zeros((channels, channels, 1, 1), np.float32)
+    for c in range(channels):
+        band[c, max(0, c - radius):min(channels, c + radius + 1), 0, 0] = 1.0
+    x = conv.get_tensor_expr(x_t)
+    total = relax.op.nn.conv2d(relax.op.multiply(x, x), relax.const(band, "float32"),
+                               data_layout="NHWC", kernel_layout="OIHW")
+    denom = relax.op.add(relax.op.multiply(total, relax.const(np.float32(alpha), "float32")),
+                         relax.const(np.float32(bias), "float32"))
+    return relax.op.multiply(x, relax.op.power(denom, relax.const(np.float32(-beta), "float32")))
+
+
+def mirror_pad(conv, op):
+    """MIRROR_PAD, REFLECT (the pad kernel's reflect mode) or SYMMETRIC (frontends/mirror_pad.py)."""
+    from hhbc.frontends.mirror_pad import mirror_pad as pad
+
+    if conv.is_quantized(op):
+        return _tvm().convert_mirror_pad(conv, op)
+    x_t, pads_t = conv.get_input_tensors(op)[:2]
+    paddings = np.asarray(conv.get_tensor_value(pads_t)).reshape(-1, 2)
+    opts = _options(op, "MirrorPadOptions")
+    mode = "SYMMETRIC" if opts is not None and opts.Mode() == 1 else "REFLECT"
+    name = conv.get_output_tensors(op)[0].tensor.Name().decode()
+    return pad(conv.get_tensor_expr(x_t), _shape(conv, x_t), paddings, mode, f"MIRROR_PAD -> '{name}'")
+
+
+def select(conv, op):
+    """SELECT / SELECT_V2 with a constant condition (the `where` kernel); a condition
+    computed at run time is refused by name."""
+    from tvm import relax
+
+    if conv.is_quantized(op):
+        return _tvm().convert_select(conv, op)
+    cond_t, a_t, b_t = conv.get_input_tensors(op)[:3]
+    if conv.has_expr(cond_t.tensor_idx):
+        name = conv.get_output_tensors(op)[0].tensor.Name().decode()
+        raise HhbcError(f"SELECT -> '{name}': a condition computed at run time is not supported "
+                        "(only a constant condition)")
+    cond = relax.const(np.asarray(conv.get_tensor_value(cond_t)).astype(bool), "bool")
+    return relax.op.where(cond, conv.get_tensor_expr(a_t), conv.get_tensor_expr(b_t))
+
+
+def square(conv, op):
+    """SQUARE as x * x (one binary node)."""
+    from tvm import relax
+
+    if conv.is_quantized(op):
+        return _tvm().convert_square(conv, op)
+    (x_t,) = conv.get_input_tensors(op)[:1]
+    x = conv.get_tensor_expr(x_t)
+    return relax.op.multiply(x, x)

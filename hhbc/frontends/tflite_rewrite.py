@@ -5,7 +5,9 @@
     float16 constants), also after a DENSIFY (sparse float16 or int8 weights);
   * sparse weights (Tensor.sparsity: traversal order, block map, DENSE/SPARSE_CSR dimension
     metadata): densified in place, and a DENSIFY op reading one becomes a constant like the
-    DEQUANTIZE above.
+    DEQUANTIZE above;
+  * a quantization of one scale with quantized_dimension != 0 (a depthwise filter of one
+    channel): the axis set to 0, which TVM's importer requires of per-tensor filters.
 
 The flatbuffer is unpacked and packed again with the object API of TFLite's generated schema
 (ModelT / Pack), which ai-edge-litert ships; TensorFlow's copy serves as well. The interpreter
@@ -28,8 +30,17 @@ _FLOAT16 = 1
 
 
 def needs_rewrite(graph) -> bool:
-    """Does the model hold sparse tensors, or DEQUANTIZE/DENSIFY ops on constants?"""
-    return any(t.sparse for t in graph.tensors) or bool(_foldable_ops(graph))
+    """Does the model hold sparse tensors, DEQUANTIZE/DENSIFY ops on constants, or one-scale
+    quantizations that name an axis?"""
+    return any(t.sparse for t in graph.tensors) or bool(_foldable_ops(graph)) or bool(_axis_of_one_scale(graph))
+
+
+def _axis_of_one_scale(graph) -> list[int]:
+    """Tensors quantized with a single scale whose quantized_dimension is not 0 (H1). The converter
+    writes quantized_dimension 3 for every depthwise filter [1, KH, KW, C*M], also when C*M = 1
+    leaves one scale; TVM's importer then refuses the per-tensor filter (it wants axis 0). One
+    scale means per-tensor whatever the axis: the rewrite sets the axis to 0."""
+    return [t.index for t in graph.tensors if len(t.scale) == 1 and t.quant_axis != 0]
 
 
 def _foldable_ops(graph) -> list[int]:
@@ -60,12 +71,14 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
 
     model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
     if len(model.subgraphs) != 1:
-        raise HhbcError(f"{path}: float16/sparse weights in a model with {len(model.subgraphs)} "
-                        "subgraphs are not supported")
+        raise HhbcError(f"{path}: float16/sparse weights or one-scale quantization axes in a model with "
+                        f"{len(model.subgraphs)} subgraphs are not supported")
     sg = model.subgraphs[0]
     for t in sg.tensors:
         if t.sparsity is not None:
             _densify_tensor(model, t, path)
+    for k in _axis_of_one_scale(graph):
+        sg.tensors[k].quantization.quantizedDimension = 0
     folded = _foldable_ops(graph)
     for k in folded:
         op = sg.operators[k]

@@ -19,6 +19,7 @@ from tvm import relax
 
 from hhbc.errors import HhbcError
 from hhbc.lower.composite import CompositeBody
+from hhbc.lower import quantized_resample
 from hhbc.lower.graph import Node, Quant, Tensor
 from hhbc.optimize.qdq_onnx import is_onnx_qdq
 from hhbc.quantize import fixedpoint as fp
@@ -632,4 +633,9 @@ _MORE = {
     "hhbc.qmul": _qmul, "hhbc.qmax_pool2d": _qmax_pool, "hhbc.qpad": _qpad, "hhbc.qmean": _qmean,
     "hhbc.qconcat": _qconcat, "hhbc.qlut": _qlut, "hhbc.qunary_table": _qunary_table, "hhbc.qsub": _qsub, "hhbc.qprelu": _qprelu, "hhbc.qhardswish": _qhardswish,
     "hhbc.qrequantize": _qrequantize, "hhbc.qquantize": _qquantize, "hhbc.qdequantize": _qdequantize,
+    "hhbc.qdeconv2d": quantized_resample.qdeconv2d, "hhbc.qresize_bilinear": quantized_resample.qresize_bilinear,
 }
+
+# H2: SQUARED_DIFFERENCE, DIV, SUM, L2_NORMALIZATION, SQRT, ELU, NEG, FLOOR (it uses this module's helpers)
+from hhbc.lower.quantized_math import HANDLERS as _MATH_HANDLERS  # noqa: E402
+_MORE.update(_MATH_HANDLERS)

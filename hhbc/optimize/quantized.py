@@ -102,10 +102,29 @@ def quantized_patterns() -> list[relax.transform.FusionPattern]:
     _with_clip(is_op("relax.astype")(pool), "hhbc.qavg_pool2d", patterns, pool)
     pool = is_op("relax.nn.avg_pool2d")(_deq(wildcard()))
     _with_clip(_quant(pool), "hhbc.qavg_pool2d", patterns, pool)
+    from hhbc.optimize.quantized_math import math_patterns   # H2: SQUARED_DIFFERENCE, DIV, SUM, ...
+    math_patterns(patterns)
     _more_patterns(patterns)
+    _resample_patterns(patterns)
     _selection_patterns(patterns)
     _standalone_patterns(patterns)
     return patterns
+
+
+def _resample_patterns(patterns: list[relax.transform.FusionPattern]) -> None:
+    """H1: TRANSPOSE_CONV (frontends/tflite_int8.transpose_conv) as dequantize(x) (*)^T
+    dequantize(W) [+ dequantize(b)] -> quantize [-> clip]; RESIZE_BILINEAR as
+    dequantize -> resize2d(linear) -> quantize (lower/quantized_resample.py)."""
+    for with_bias in (True, False):
+        deconv = is_op("relax.nn.conv2d_transpose")(_deq(wildcard()), _deq(is_const()))
+        out = is_op("relax.add")(deconv, _deq(is_const())) if with_bias else deconv
+        _with_clip(_quant(out), "hhbc.qdeconv2d", patterns, deconv)
+    resize = is_op("relax.image.resize2d")(_deq(wildcard()), wildcard())
+
+    def linear(ctx: relax.transform.PatternCheckContext) -> bool:
+        return str(ctx.annotated_expr["root"].attrs.method) == "linear" and _no_leak(ctx)
+    patterns.append(relax.transform.FusionPattern("hhbc.qresize_bilinear", _quant(resize), {"root": resize},
+                                                  linear))
 
 
 def _selection_patterns(patterns: list[relax.transform.FusionPattern]) -> None:

@@ -500,6 +500,36 @@ case("tile_axis_w", Net({"data": (1, 2, 3, 4)}).add("t", "Tile", "data", "t",
                                                      tile_param={"axis": 3, "tiles": 2}), "Tile",
      reference=lambda xs: [np.tile(xs[0], (1, 1, 1, 2))])
 
+# ================================================================ ArgMax
+# OpenCV's Caffe importer has no ArgMax layer: numpy references (Caffe's definition: the
+# index as float; on a tie, the last index, as Caffe's descending sort of (value, index)).
+def _caffe_argmax(x, axis=None, out_max_val=False):
+    if axis is not None:
+        if out_max_val:
+            return x.max(axis=axis, keepdims=True)
+        last = x.shape[axis] - 1 - np.argmax(np.flip(x, axis), axis=axis)
+        return np.expand_dims(last, axis).astype(F32)
+    flat = x.reshape(x.shape[0], -1)
+    index = (flat.shape[1] - 1 - np.argmax(flat[:, ::-1], axis=1)).astype(F32)
+    shape = (x.shape[0], 1, 1) + (1,) * (x.ndim - 3)
+    if out_max_val:
+        return np.concatenate([index.reshape(shape), flat.max(axis=1).reshape(shape)], axis=1)
+    return index.reshape(shape)
+
+
+case("argmax_flat", Net({"data": (1, 3, 4, 5)}).add("a", "ArgMax", "data", "a"), "ArgMax",
+     reference=lambda xs: [_caffe_argmax(xs[0])])
+case("argmax_channels", Net({"data": (1, 6, 3, 4)}).add("a", "ArgMax", "data", "a", argmax_param={"axis": 1}),
+     "ArgMax", reference=lambda xs: [_caffe_argmax(xs[0], 1)])
+case("argmax_flat_out_max_val", Net({"data": (1, 4, 3, 3)}).add("a", "ArgMax", "data", "a", argmax_param={
+    "out_max_val": True}), "ArgMax", reference=lambda xs: [_caffe_argmax(xs[0], out_max_val=True)])
+case("argmax_axis_out_max_val", Net({"data": (1, 4, 3, 5)}).add("a", "ArgMax", "data", "a", argmax_param={
+    "axis": -1, "out_max_val": True}), "ArgMax", reference=lambda xs: [_caffe_argmax(xs[0], 3, True)])
+# Ties (ReLU makes zeros): Caffe gives the last index of the maximum
+case("argmax_ties_last_index", Net({"data": (1, 5, 2, 3)}).add("p", "Power", "data", "p", power_param={
+    "scale": -1.0, "shift": -5.0}).add("r", "ReLU", "p", "r").add("a", "ArgMax", "r", "a", argmax_param={"axis": 1}),
+     "ArgMax", "Power", "ReLU", reference=lambda xs: [_caffe_argmax(np.maximum(-xs[0] - 5.0, 0), 1)])
+
 # ================================================================ V1 `layers {}` nets
 _n = Net({"data": (1, 2, 8, 8)}, input_style="dim", v1=True)
 conv_layer(_n, "conv1", "data", "conv1", 2, 4, pad=1)

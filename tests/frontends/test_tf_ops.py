@@ -320,6 +320,8 @@ case("depth_to_space", {"x": (1, 3, 4, 8)}, lambda r, x: tf.nn.depth_to_space(x,
 case("space_to_depth", {"x": (1, 6, 4, 3)}, lambda r, x: tf.nn.space_to_depth(x, 2), {"SpaceToDepth"})
 case("mirror_pad_reflect", {"x": (1, 5, 6, 2)},
      lambda r, x: tf.pad(x, [[0, 0], [2, 1], [1, 3], [0, 0]], mode="REFLECT"), {"MirrorPad"})
+case("mirror_pad_symmetric", {"x": (1, 5, 6, 2)},   # the border repeated; pads up to the axis
+     lambda r, x: tf.pad(x, [[0, 0], [2, 5], [6, 1], [1, 2]], mode="SYMMETRIC"), {"MirrorPad"})
 case("resize_bilinear", {"x": (1, 5, 4, 3)},
      lambda r, x: [tf1.image.resize_bilinear(x, [9, 7]), tf1.image.resize_bilinear(x, [10, 8], align_corners=True),
                    tf1.image.resize_bilinear(x, [3, 11], half_pixel_centers=True)], {"ResizeBilinear"})

@@ -633,6 +633,10 @@ unary("celu_alpha2", "Celu", shape=(2, 7), opset=12, alpha=2.0)
 unary("shrink_default", "Shrink", shape=(1, 3, 5, 5), opset=9)
 unary("shrink_lambd_bias", "Shrink", shape=(2, 3, 6), opset=9, lambd=0.7, bias=0.3)
 unary("shrink_hard", "Shrink", shape=(2, 8), opset=9, lambd=1.0)
+unary("gelu_exact", "Gelu", shape=(1, 3, 5, 5), opset=20)
+unary("gelu_tanh", "Gelu", shape=(2, 9), opset=20, approximate="tanh")
+unary("mish", "Mish", shape=(1, 3, 5, 5), opset=18)
+unary("mish_2d", "Mish", shape=(3, 7), opset=18)
 case("softplus_after_conv_mish", [CONV, node("Softplus", ["c"], "sp"), node("Tanh", ["sp"], "t"),
                                   node("Mul", ["c", "t"])], X4, CONV_W)
 

@@ -19,6 +19,8 @@ from tflite_int8_cases import (  # tests/ops is on sys.path
     CASES as BASE_CASES, FLOAT_IO_CASES, WEIGHT_OPS, Case, convert, model_ops, weight_scale_counts)
 
 from tflite_int8_math_cases import CASES as MATH_CASES
+from tflite_int8_math2_cases import CASES as MATH2_CASES
+from tflite_int8_resample_cases import CASES as RESAMPLE_CASES
 
 from hhbc.build import build
 from hhbc.compiler import compile_model
@@ -29,7 +31,8 @@ from hhbc.targets import get_target
 pytest.importorskip("tensorflow")
 pytest.importorskip("ai_edge_litert")
 
-CASES = BASE_CASES + MATH_CASES
+CASES = BASE_CASES + MATH_CASES + RESAMPLE_CASES
+CASES += MATH2_CASES   # H2
 INPUT_SETS = 3
 QEMU_TARGETS = ("c908", "c906")
 
@@ -127,6 +130,8 @@ def _compile_run_compare(case: Case, target_name: str, tflite_model, tmp_path: P
     for k, arrays in enumerate(_random_inputs(compiled.model, case)):
         got = run_model(elf, target, compiled.manifest["vlen"], arrays, compiled.manifest["outputs"],
                         tmp_path / f"io{k}")
+        # the model's own reference: BUILTIN_REF, or the builtin kernels where TFLite's reference
+        # kernel is broken (int8 SUM; hhbc/frontends/tflite.py)
         refs = compiled.model.reference(arrays)
         problems += _mismatches(got, refs, f"{case.id} on {target_name}, input set {k}")
     for line in problems:

@@ -284,8 +284,55 @@ def _dev_zoo_cases() -> list[Case]:
     ]
 
 
+def _select_const(v2: bool):
+    """where(constant condition, a, b): SELECT_V2 (broadcast condition) or SELECT."""
+    def f(tf, rng, a, b):
+        if v2:
+            cond = rng.integers(0, 2, (1, 1, 6, 4)).astype(bool)
+            return tf.where(cond, a, b)
+        cond = rng.integers(0, 2, a.shape).astype(bool)
+        return tf.compat.v1.where(cond, a, b)
+    return _with_weights(f)
+
+
+def _micro_cases() -> list[Case]:
+    """Float builtins TFLite Micro's op resolver offers that an existing kernel computes."""
+    pair = (S4, S4)
+    return [
+        Case("add-n", _op(lambda tf, a, b, c: tf.math.add_n([a, b, c])), (S4, S4, S4), frozenset({"ADD_N"}),
+             qemu=True),
+        Case("batch-matmul", _op(lambda tf, a, b: tf.matmul(a, b)), ((2, 3, 4), (2, 4, 5)),
+             frozenset({"BATCH_MATMUL"}), qemu=True),
+        Case("batch-matmul-adj-broadcast", _op(lambda tf, a, b: tf.matmul(a, b, transpose_a=True,
+                                                                          transpose_b=True)),
+             ((2, 3, 4, 3), (1, 5, 4)), frozenset({"BATCH_MATMUL"})),
+        Case("batch-matmul-const-rhs", _with_weights(lambda tf, rng, a: tf.matmul(
+            a, (rng.standard_normal((2, 4, 5)) * 0.3).astype(F32))), ((2, 3, 4),), frozenset({"BATCH_MATMUL"})),
+        Case("broadcast-to", _op(lambda tf, x: tf.broadcast_to(x, [2, 5, 6, 4])), ((1, 5, 1, 4),),
+             frozenset({"BROADCAST_TO"}), qemu=True),
+        Case("gelu-exact", _op(lambda tf, x: tf.nn.gelu(x, approximate=False)), (S4,), frozenset({"GELU"}),
+             qemu=True),
+        Case("gelu-tanh", _op(lambda tf, x: tf.nn.gelu(x, approximate=True)), (S4,), frozenset({"GELU"})),
+        Case("lrn", _op(lambda tf, x: tf.nn.local_response_normalization(x, 2, 1.5, 0.3, 0.75)), ((1, 4, 5, 7),),
+             frozenset({"LOCAL_RESPONSE_NORMALIZATION"}), qemu=True),
+        Case("lrn-radius-wide", _op(lambda tf, x: tf.nn.local_response_normalization(x, 5, 0.5, 0.1, 0.5)),
+             ((1, 3, 3, 4),), frozenset({"LOCAL_RESPONSE_NORMALIZATION"})),
+        Case("log-softmax", _op(lambda tf, x: tf.nn.log_softmax(x)), (S4,), frozenset({"LOG_SOFTMAX"}),
+             qemu=True),
+        Case("mirror-pad-reflect", _op(lambda tf, x: tf.pad(x, [[0, 0], [2, 1], [1, 3], [0, 0]], "REFLECT")),
+             (S4,), frozenset({"MIRROR_PAD"}), qemu=True),
+        Case("mirror-pad-symmetric", _op(lambda tf, x: tf.pad(x, [[0, 0], [2, 1], [0, 6], [1, 0]], "SYMMETRIC")),
+             (S4,), frozenset({"MIRROR_PAD"}), qemu=True),
+        Case("pow", _op(lambda tf, a, b: tf.pow(tf.abs(a) + 0.5, b)), pair, frozenset({"POW"}), qemu=True),
+        Case("select-v2-const-cond", _select_const(True), pair, frozenset({"SELECT_V2"}), qemu=True),
+        Case("select-const-cond", _select_const(False), pair, frozenset({"SELECT"})),
+        Case("square", _op(lambda tf, x: tf.square(x)), (S4,), frozenset({"SQUARE"}), qemu=True),
+        Case("tile", _op(lambda tf, x: tf.tile(x, [1, 2, 1, 3])), (S4,), frozenset({"TILE"}), qemu=True),
+    ]
+
+
 CASES: list[Case] = (_shape_cases() + _conv_like_cases() + _elementwise_cases() + _reduce_cases()
-                     + _dev_zoo_cases())
+                     + _dev_zoo_cases() + _micro_cases())
 
 
 def as_transpose_conv_bias(data: bytes) -> bytes:

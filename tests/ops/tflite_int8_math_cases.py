@@ -4,8 +4,8 @@ Unary ops compile to a 256-entry table of TFLite's own int8 arithmetic; the inpu
 (the full int8 range, then only -128/127) reach every entry class, including saturation. The
 calibration spreads put the table's rounding ties and its clamps inside the tested range.
 
-Ops the converter keeps in float for an int8 model (no int8 kernel in TFLite: NEG and ELU come
-out as DEQUANTIZE -> float op -> QUANTIZE) are not int8 ops and have no case here.
+Ops the converter keeps in float for an int8 model (no int8 kernel in TFLite: ELU, NEG and FLOOR
+come out as DEQUANTIZE -> float op -> QUANTIZE) have their cases in tflite_int8_math2_cases.py.
 """
 
 from __future__ import annotations
