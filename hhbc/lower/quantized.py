@@ -383,16 +383,21 @@ def _qpad(lw, var, g: CompositeBody) -> Tensor:
     return _emit_q(lw, "pad_i8", var, [x], params, {}, x.quant)
 
 
+def reduced_axes(x: Tensor, call: relax.Call) -> tuple[list[int], int]:
+    """A reduction's axes as a 0/1 flag per input axis, and how many elements each output sums."""
+    rank = len(x.shape)
+    axes = range(rank) if call.attrs.axis is None else {int(a) % rank for a in call.attrs.axis}
+    reduced = [int(d in axes) for d in range(rank)]
+    return reduced, int(np.prod([x.shape[d] for d in range(rank) if reduced[d]], dtype=np.int64))
+
+
 def _qmean(lw, var, g: CompositeBody) -> Tensor:
     mean = g.calls["relax.mean"]
     x, in_q = _data_quant(lw, g.op(mean.args[0], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
-    rank = len(x.shape)
-    axes = range(rank) if mean.attrs.axis is None else {int(a) % rank for a in mean.attrs.axis}
-    reduced = [int(d in axes) for d in range(rank)]
-    count = int(np.prod([x.shape[d] for d in range(rank) if reduced[d]], dtype=np.int64))
+    reduced, count = reduced_axes(x, mean)
     m, s = fp.mean_multiplier(in_q.scale[0], out_q.scale[0], count)
-    params = {"ndim": rank, "in_dim": list(x.shape), "reduced": reduced, "count": count,
+    params = {"ndim": len(x.shape), "in_dim": list(x.shape), "reduced": reduced, "count": count,
               "input_zp": in_q.zero_point[0], "output_zp": out_q.zero_point[0],
               "multiplier": m, "shift": s}
     return _emit_q(lw, "mean_i8", var, [x], params, {}, out_q)

@@ -15,7 +15,7 @@ import numpy as np
 from hhbc.errors import HhbcError
 from hhbc.lower.composite import CompositeBody
 from hhbc.lower.graph import Tensor
-from hhbc.lower.quantized import _act_range, _data_quant, _emit_q, _np, _onnx, _quant_of
+from hhbc.lower.quantized import _act_range, _data_quant, _emit_q, _np, _onnx, _quant_of, reduced_axes
 from hhbc.quantize import tflite_math as tm
 
 
@@ -78,12 +78,9 @@ def _qsum(lw, var, g: CompositeBody) -> Tensor:
     _tflite_only(lw, "SUM")
     x, in_q = _data_quant(lw, g.op(call.args[0], "relax.dequantize"))
     out_q = _quant_of(g.calls["relax.quantize"])
-    rank = len(x.shape)
-    axes = range(rank) if call.attrs.axis is None else {int(a) % rank for a in call.attrs.axis}
-    reduced = [int(d in axes) for d in range(rank)]
-    count = int(np.prod([x.shape[d] for d in range(rank) if reduced[d]], dtype=np.int64))
+    reduced, count = reduced_axes(x, call)
     scale, bias = tm.sum_scale_bias(in_q.scale[0], in_q.zero_point[0], out_q.scale[0], count)
-    params = {"ndim": rank, "in_dim": list(x.shape), "reduced": reduced, "output_zp": out_q.zero_point[0],
+    params = {"ndim": len(x.shape), "in_dim": list(x.shape), "reduced": reduced, "output_zp": out_q.zero_point[0],
               "scale": scale, "bias": bias}
     return _emit_q(lw, "sum_i8", var, [x], params, {}, out_q)
 

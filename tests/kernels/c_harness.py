@@ -111,3 +111,17 @@ def build_riscv64_zig(tmp_path: Path, sources: list[Path]) -> list[str]:
 
 needs_zig = pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
                                reason="ziglang not importable: no `python -m ziglang` riscv64 cross compiler")
+
+
+def _qemu():
+    try:
+        from hhbc.emulate import qemu_binary
+        return qemu_binary()
+    except Exception:   # noqa: BLE001 - any failure means "not installed"
+        return None
+
+
+QEMU = _qemu()
+# the marks of a file of vector-kernel tests: built with zig cc, run under xuantie-qemu
+VECTOR_KERNEL_MARKS = [pytest.mark.qemu, needs_zig,
+                       pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]

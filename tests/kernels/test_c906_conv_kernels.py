@@ -16,26 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from c_harness import ACTS, INCLUDE, REF, ROOT, act_c, needs_zig, tensor
+from c_harness import ACTS, INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS, act_c, tensor
 
 C906 = ROOT / "hhbc" / "kernels" / "c906"
 ZIG_C906 = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+zfh"]
 KERNEL_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 F32_TOL = 1e-5
 F16_TOL = 1e-2

@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from c_harness import INCLUDE, REF, ROOT, needs_zig
+from c_harness import INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS
 
 from hhbc.codegen.packing_c906 import requant_block_arrays
 from hhbc.quantize import fixedpoint as fp
@@ -35,17 +34,7 @@ GUARD = 64
 CHANNELS = (1, 3, 7, 17, 33)
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 PRELUDE = r"""
 #include <stdint.h>

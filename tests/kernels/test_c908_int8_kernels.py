@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from c_harness import INCLUDE, REF, ROOT, ilist, needs_zig
+from c_harness import INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS, ilist
 
 from hhbc.codegen.table_c908 import folded_bias, vmaqa_depthwise_weights, vmaqa_weights
 
@@ -33,17 +33,7 @@ ZIG = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh",
 GUARD = 32
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 
 def zig_cc(args: list[str]) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from c_harness import INCLUDE, REF, ROOT, needs_zig
+from c_harness import INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS
 
 RVV = ROOT / "hhbc" / "kernels" / "rvv"
 ZIG = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh",
@@ -25,17 +25,7 @@ F32_TOL = 3e-5   # sums of up to ~300 products; FMA vs mul+add rounding differs 
 F16_TOL = 1e-2
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 ACTS = [
     "{HHBC_ACT_NONE, 0.0f, 0.0f, 0.0f}",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from c_harness import INCLUDE, REF, ROOT, needs_zig
+from c_harness import INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS
 
 from hhbc.codegen.packing_i8 import as_i16_bytes, conv_i8_kkio, conv_i8_wsum, depthwise_i8_wsum, fold_zero_point
 from hhbc.quantize.fixedpoint import add_params
@@ -31,17 +31,7 @@ ZIG = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh",
 CPUS = ["c908v", "rv64,x-v=true,vlen=128", "rv64,x-v=true,vlen=256", "rv64,x-v=true,vlen=512"]
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 # fused activation clamps in the output's quantized domain: none, ReLU-like, ReLU6-like, narrow
 CLAMPS = [(-128, 127), (-5, 127), (-20, 60), (3, 9)]

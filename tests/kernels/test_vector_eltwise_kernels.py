@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from c_harness import ACTS, INCLUDE, REF, ROOT, act_c, fl, ilist, needs_zig, numel, tensor
+from c_harness import ACTS, INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS, act_c, fl, ilist, numel, tensor
 
 # variant -> (kernel folder, zig flags, QEMU cpus)
 VARIANTS = {
@@ -32,17 +32,7 @@ VARIANTS = {
 KERNEL_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
-def _qemu():
-    try:
-        from hhbc.emulate import qemu_binary
-        return qemu_binary()
-    except Exception:   # noqa: BLE001 - any failure means "not installed"
-        return None
-
-
-QEMU = _qemu()
-pytestmark = [pytest.mark.qemu, needs_zig,
-              pytest.mark.skipif(QEMU is None, reason="xuantie-qemu is not installed")]
+pytestmark = VECTOR_KERNEL_MARKS
 
 
 

@@ -80,6 +80,14 @@ typedef struct hhbc_dense_i8_params {
 
 void hhbc_dense_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_i8_params *p);
 
+/* A pooling window's taps inside the input: the window starts at input index i0 (negative in
+ * the padding) and spans k taps over an axis of n; taps [*k0, *k1) are inside. */
+static inline void hhbc_window_clip(int32_t i0, int32_t k, int32_t n, int32_t *k0, int32_t *k1)
+{
+    *k0 = i0 < 0 ? -i0 : 0;
+    *k1 = k < n - i0 ? k : n - i0;
+}
+
 /* ---- elementwise add and mul with numpy broadcasting ---------------------------------- */
 typedef struct hhbc_broadcast_i8 {
     int32_t ndim;                       /* rank of the output, 1..HHBC_MAX_DIMS */

@@ -52,12 +52,12 @@ void hhbc_pool2d_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_po
         const int8_t *src_n = src + (size_t)n * ih_n * iw_n * c_n;
         for (int32_t oh = 0; oh < oh_n; oh++) {
             const int32_t ih0 = oh * p->stride_h - p->pad_top;
-            const int32_t kh0 = ih0 < 0 ? -ih0 : 0;
-            const int32_t kh1 = p->kernel_h < ih_n - ih0 ? p->kernel_h : ih_n - ih0;
+            int32_t kh0, kh1;
+            hhbc_window_clip(ih0, p->kernel_h, ih_n, &kh0, &kh1);
             for (int32_t ow = 0; ow < ow_n; ow++) {
                 const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                const int32_t kw0 = iw0 < 0 ? -iw0 : 0;
-                const int32_t kw1 = p->kernel_w < iw_n - iw0 ? p->kernel_w : iw_n - iw0;
+                int32_t kw0, kw1;
+                hhbc_window_clip(iw0, p->kernel_w, iw_n, &kw0, &kw1);
                 int8_t *dst_px = dst + (((size_t)n * oh_n + oh) * ow_n + ow) * c_n;
                 for (int32_t c = 0; c < c_n; c++) {
                     const int32_t y = pool_window(src_n, iw_n, c_n, c, ih0, iw0, kh0, kh1, kw0, kw1, p);
