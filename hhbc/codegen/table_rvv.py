@@ -73,6 +73,22 @@ ROWS: list[KernelImpl] = [
                supports=foldable_i8, pack=pack_dense_i8_kn, headers=I8_HEADERS, dtypes=I8),
     KernelImpl("pool2d_i8", "rvv", "hhbc_pool2d_i8_rvv", "unary", ("rvv/pool2d_i8.c",), "hhbc_pool2d_i8_params",
                supports=is_pool_i8_rvv, headers=I8_HEADERS, dtypes=I8),
+    # MEAN, SOFTMAX (TFLite only: ref has no ONNX flavour), CONCATENATION (copies or requantized), PAD
+    *[KernelImpl(op, "rvv", f"hhbc_{op}_rvv", sig, (f"rvv/{op}.c",), f"hhbc_{op}_params", headers=I8_HEADERS,
+                 dtypes=I8)
+      for op, sig in (("mean_i8", "unary"), ("softmax_i8", "unary"), ("concat_i8", "list"), ("pad_i8", "unary"))],
     KernelImpl("add_i8", "rvv", "hhbc_add_i8_rvv", "binary", ("rvv/add_i8.c",), "hhbc_add_i8_params",
                supports=is_add_i8_rvv, headers=I8_HEADERS, dtypes=I8),
+    # MUL (TFLite only: no ONNX flavour in ref): operands with innermost stride 0 or 1
+    KernelImpl("mul_i8", "rvv", "hhbc_mul_i8_rvv", "binary", ("rvv/mul_i8.c",), "hhbc_mul_i8_params",
+               supports=lambda n: all(int(n.params["shape"][k][int(n.params["shape"]["ndim"]) - 1]) in (0, 1)
+                                      for k in ("a_stride", "b_stride")),
+               headers=I8_HEADERS, dtypes=I8),
+    # requantize, quantize, dequantize: both flavours (TFLite and ONNX)
+    KernelImpl("requantize_i8", "rvv", "hhbc_requantize_i8_rvv", "unary", ("rvv/requantize_i8.c",),
+               "hhbc_requantize_i8_params", headers=I8_HEADERS, dtypes=I8),
+    KernelImpl("quantize_i8", "rvv", "hhbc_quantize_i8_rvv", "unary", ("rvv/quantize_i8.c",), "hhbc_affine_i8_params",
+               headers=I8_HEADERS, dtypes=("float32", "int8")),
+    KernelImpl("dequantize_i8", "rvv", "hhbc_dequantize_i8_rvv", "unary", ("rvv/quantize_i8.c",),
+               "hhbc_affine_i8_params", headers=I8_HEADERS, dtypes=("int8", "float32")),
 ]
