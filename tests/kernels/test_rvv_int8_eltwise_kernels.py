@@ -14,20 +14,14 @@ CPUs: c908v and rv64 with VLEN 128, 256 and 512.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from c_harness import INCLUDE, QEMU, REF, ROOT, VECTOR_KERNEL_MARKS
+from c_harness import VECTOR_KERNEL_MARKS
+from rvv_case_program import CPUS, build_case_program, run_case_program
 
 from hhbc.quantize.fixedpoint import quantize_multiplier
 
-RVV = ROOT / "hhbc" / "kernels" / "rvv"
-ZIG = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh",
-       "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-CPUS = ["c908v", "rv64,x-v=true,vlen=128", "rv64,x-v=true,vlen=256", "rv64,x-v=true,vlen=512"]
 SIZES = (1, 3, 7, 17, 33, 100)
 CLAMPS = [(-128, 127), (-5, 127), (-20, 60), (3, 9)]
 
@@ -252,38 +246,6 @@ def all_cases() -> Program:
     return prog
 
 
-_BUILT: dict[str, Path] = {}
-_CASES: dict[str, int] = {}
-
-
-def build(tmp_dir: Path) -> Path:
-    if "exe" in _BUILT:
-        return _BUILT["exe"]
-    prog = all_cases()
-    main = tmp_dir / "test_rvv_i8_eltwise.c"
-    main.write_text(PRELUDE + "\n".join(prog.decls) + "\n\nint main(void)\n{\n"
-                    + "\n".join(prog.calls) + '\n    printf("failures=%d\\n", failures);\n    return failures != 0;\n}\n')
-    srcs = [REF / f for f in ("mul_i8.c", "requantize_i8.c", "quantize_i8.c", "dequantize_i8.c")]
-    srcs += [RVV / f for f in ("mul_i8.c", "requantize_i8.c", "quantize_i8.c")]
-    objs = []
-    for s in [*srcs, main]:
-        obj = tmp_dir / f"{s.parent.name}_{s.stem}.o"
-        flags = ZIG if s.parent != tmp_dir else [f for f in ZIG if f != "-Werror"]
-        cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-I", str(INCLUDE), "-I", str(RVV), "-I", str(REF),
-               "-c", str(s), "-o", str(obj)]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        assert res.returncode == 0, f"{s.name}:\n{res.stderr[-4000:]}"
-        objs.append(str(obj))
-    exe = tmp_dir / "test_rvv_i8_eltwise"
-    res = subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-linux-musl",
-                          "-mcpu=baseline_rv64+v+zfh+zvfh", *objs, "-o", str(exe), "-lm"],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr
-    _BUILT["exe"] = exe
-    _CASES["exe"] = len(prog.calls)
-    return exe
-
-
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("rvv_i8_eltwise")
@@ -291,9 +253,8 @@ def build_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("cpu", CPUS)
 def test_rvv_int8_eltwise_kernels(build_dir, cpu):
-    exe = build(build_dir)
-    res = subprocess.run([str(QEMU), "-cpu", cpu, str(exe)], capture_output=True, text=True, timeout=900)
-    fails = [ln for ln in res.stdout.splitlines() if ln.startswith("FAIL")]
-    assert res.returncode == 0 and not fails, "\n".join(fails[:40]) + res.stderr[-2000:]
-    assert "failures=0" in res.stdout
-    assert res.stdout.count("PASS") == _CASES["exe"]
+    prog = all_cases()
+    exe, cases = build_case_program(build_dir, "test_rvv_i8_eltwise", PRELUDE, prog.decls, prog.calls,
+                                    ["mul_i8.c", "requantize_i8.c", "quantize_i8.c", "dequantize_i8.c"],
+                                    ["mul_i8.c", "requantize_i8.c", "quantize_i8.c"])
+    run_case_program(exe, cases, cpu)
