@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tflite_float_cases import (  # tests/ops is on sys.path
-    CASES, Case, as_transpose_conv_bias, convert, model_ops, transpose_conv_cases)
+    CASES as ALL_CASES, Case, as_transpose_conv_bias, convert, model_ops, transpose_conv_cases)
+from tflite_int8_cases import every_op_on_qemu
 
 from hhbc.build import build
 from hhbc.compare import compare
@@ -28,6 +29,8 @@ from hhbc.targets import get_target
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("ai_edge_litert")
+
+CASES = every_op_on_qemu(ALL_CASES)   # each builtin on c908 at least once
 
 INPUT_SETS = 2
 

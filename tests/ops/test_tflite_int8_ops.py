@@ -11,13 +11,13 @@ inputs: every case natively (`host`), a representative few also under QEMU (`c90
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tflite_int8_cases import (  # tests/ops is on sys.path
-    CASES as BASE_CASES, FLOAT_IO_CASES, WEIGHT_OPS, Case, convert, model_ops, weight_scale_counts)
+    CASES as BASE_CASES, FLOAT_IO_CASES, WEIGHT_OPS, Case, convert, every_op_on_qemu, model_ops,
+    weight_scale_counts)
 
 from tflite_int8_math_cases import CASES as MATH_CASES
 from tflite_int8_math2_cases import CASES as MATH2_CASES
@@ -34,20 +34,7 @@ pytest.importorskip("ai_edge_litert")
 
 
 
-def _every_op_on_qemu(cases: list[Case]) -> list[Case]:
-    """Each int8 op runs on the RISC-V targets at least once: the first case of an op that no
-    QEMU case covers yet is marked `qemu` (the vector kernels of c906/c908 must meet TFLite too)."""
-    covered = set().union(*(c.ops for c in cases if c.qemu))
-    marked = []
-    for c in cases:
-        if not c.qemu and c.ops - covered:
-            c = replace(c, qemu=True)
-            covered |= c.ops
-        marked.append(c)
-    return marked
-
-
-CASES = _every_op_on_qemu(BASE_CASES + MATH_CASES + RESAMPLE_CASES + MATH2_CASES)
+CASES = every_op_on_qemu(BASE_CASES + MATH_CASES + RESAMPLE_CASES + MATH2_CASES)
 INPUT_SETS = 3
 QEMU_TARGETS = ("c908", "c906")
 
