@@ -15,6 +15,38 @@ ZIG = ["-target", "riscv64-linux-musl", "-mcpu=baseline_rv64+v+zfh+zvfh",
        "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 CPUS = ["c908v", "rv64,x-v=true,vlen=128", "rv64,x-v=true,vlen=256", "rv64,x-v=true,vlen=512"]
 
+# The C side of the check: outputs land in `got` (a guard zone of 0xA5 behind them), the
+# reference's in `want`; check() prints PASS or FAIL and counts failures.
+CHECK_C = r"""
+#define GUARD 64
+static int failures = 0;
+static int8_t got[1 << 17];
+static int8_t want[1 << 17];
+
+static void check(const char *label, int32_t n)
+{
+    int32_t bad = -1, nbad = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (got[i] != want[i]) { if (bad < 0) bad = i; nbad++; }
+    int guard_ok = 1;
+    for (int32_t i = 0; i < GUARD; i++) if ((uint8_t)got[n + i] != 0xA5) guard_ok = 0;
+    if (bad >= 0 || !guard_ok) {
+        failures++;
+        printf("FAIL %s mismatches=%d first=%d (got %d want %d) guard=%d\n", label, (int)nbad, (int)bad,
+               bad >= 0 ? got[bad] : 0, bad >= 0 ? want[bad] : 0, guard_ok);
+    } else {
+        printf("PASS %s n=%d\n", label, (int)n);
+    }
+}
+
+static void prepare(int32_t n)
+{
+    memset(got, 0xA5, (size_t)n + GUARD);
+    memset(want, 0, (size_t)n);
+}
+"""
+OUT_BYTES = (1 << 17) - 64   # the most output bytes one case may write
+
 _BUILT: dict[Path, tuple[Path, int]] = {}
 
 

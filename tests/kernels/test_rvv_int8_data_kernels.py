@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from c_harness import VECTOR_KERNEL_MARKS
-from rvv_case_program import CPUS, build_case_program, run_case_program
+from rvv_case_program import CHECK_C, CPUS, OUT_BYTES, build_case_program, run_case_program
 
 from hhbc.quantize.fixedpoint import mean_multiplier, requant_multiplier, softmax_params
 
@@ -39,35 +39,7 @@ void hhbc_softmax_i8_rvv(const hhbc_tensor *, const hhbc_tensor *, const hhbc_so
 void hhbc_concat_i8_rvv(const hhbc_tensor *const *, const hhbc_tensor *, const hhbc_concat_i8_params *);
 void hhbc_pad_i8_rvv(const hhbc_tensor *, const hhbc_tensor *, const hhbc_pad_i8_params *);
 
-#define GUARD 64
-static int failures = 0;
-static int8_t got[1 << 17];
-static int8_t want[1 << 17];
-
-static void check(const char *label, int32_t n)
-{
-    int32_t bad = -1, nbad = 0;
-    for (int32_t i = 0; i < n; i++)
-        if (got[i] != want[i]) { if (bad < 0) bad = i; nbad++; }
-    int guard_ok = 1;
-    for (int32_t i = 0; i < GUARD; i++) if ((uint8_t)got[n + i] != 0xA5) guard_ok = 0;
-    if (bad >= 0 || !guard_ok) {
-        failures++;
-        printf("FAIL %s mismatches=%d first=%d (got %d want %d) guard=%d\n", label, (int)nbad, (int)bad,
-               bad >= 0 ? got[bad] : 0, bad >= 0 ? want[bad] : 0, guard_ok);
-    } else {
-        printf("PASS %s n=%d\n", label, (int)n);
-    }
-}
-
-static void prepare(int32_t n)
-{
-    memset(got, 0xA5, (size_t)n + GUARD);
-    memset(want, 0, (size_t)n);
-}
-"""
-
-MAX_OUT = (1 << 17) - 64
+""" + CHECK_C
 
 
 def carr(name: str, ctype: str, a) -> str:
@@ -105,7 +77,7 @@ def data(rng, shape, kind: str):
 
 def unary_call(prog: Program, label: str, fn: str, ptype: str, x, in_shape, out_shape, params: str):
     out_n = int(np.prod(out_shape))
-    assert out_n <= MAX_OUT
+    assert out_n <= OUT_BYTES
     xa = prog.arr("int8_t", x)
     prog.calls.append(f"""{{
         hhbc_tensor ti = {{(void *){xa}, {ilist(in_shape)}, {len(in_shape)}}};
@@ -161,7 +133,7 @@ def concat_case(prog: Program, rng, label: str, shapes, axis: int, requant=None)
     out_shape = list(shapes[0])
     out_shape[axis] = sum(s[axis] for s in shapes)
     out_n = int(np.prod(out_shape))
-    assert out_n <= MAX_OUT
+    assert out_n <= OUT_BYTES
     names = [prog.arr("int8_t", data(rng, s, ("rand", "ext")[i % 2])) for i, s in enumerate(shapes)]
     dims = prog.arr("int32_t", [s[axis] for s in shapes])
     rq = "NULL"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from c_harness import VECTOR_KERNEL_MARKS
-from rvv_case_program import CPUS, build_case_program, run_case_program
+from rvv_case_program import CHECK_C, CPUS, OUT_BYTES, build_case_program, run_case_program
 
 from hhbc.codegen.packing_i8 import as_i16_bytes, conv_i8_kkio, conv_i8_wsum, depthwise_i8_wsum, fold_zero_point
 from hhbc.quantize.fixedpoint import add_params
@@ -44,33 +44,7 @@ void hhbc_dense_i8_rvv(const hhbc_tensor *, const hhbc_tensor *, const hhbc_dens
 void hhbc_pool2d_i8_rvv(const hhbc_tensor *, const hhbc_tensor *, const hhbc_pool2d_i8_params *);
 void hhbc_add_i8_rvv(const hhbc_tensor *, const hhbc_tensor *, const hhbc_tensor *, const hhbc_add_i8_params *);
 
-#define GUARD 64
-static int failures = 0;
-static int8_t got[1 << 16];
-static int8_t want[1 << 16];
-
-static void check(const char *label, int32_t n)
-{
-    int32_t bad = -1, nbad = 0;
-    for (int32_t i = 0; i < n; i++)
-        if (got[i] != want[i]) { if (bad < 0) bad = i; nbad++; }
-    int guard_ok = 1;
-    for (int32_t i = 0; i < GUARD; i++) if ((uint8_t)got[n + i] != 0xA5) guard_ok = 0;
-    if (bad >= 0 || !guard_ok) {
-        failures++;
-        printf("FAIL %s mismatches=%d first=%d (got %d want %d) guard=%d\n", label, (int)nbad, (int)bad,
-               bad >= 0 ? got[bad] : 0, bad >= 0 ? want[bad] : 0, guard_ok);
-    } else {
-        printf("PASS %s n=%d\n", label, (int)n);
-    }
-}
-
-static void prepare(int32_t n)
-{
-    memset(got, 0xA5, (size_t)n + GUARD);
-    memset(want, 0, (size_t)n);
-}
-
+""" + CHECK_C + r"""
 /* the vector requantization against hhbc_fp_mul_by_qm / hhbc_fp_requant_f32, lane by lane */
 static void rq_case(const char *label, const int32_t *x, const int32_t *mult, const int32_t *shift,
                     const float *scale, int32_t n)
@@ -175,7 +149,7 @@ def conv_case(prog: Program, rng, label: str, kind: str, n, h, w, c, oc, k, s, d
     scale = rng.uniform(1e-4, 2e-2, oc if per_channel else 1).astype(np.float32) if onnx else None
     fb = fold_zero_point(b, wsum, zp) if bias else None
     out_n = n * oh * ow * oc
-    assert out_n < (1 << 16) - 64
+    assert out_n <= OUT_BYTES
     a = {key: prog.arr(t, v) for key, t, v in (
         ("x", "int8_t", x), ("w", "int8_t", wt), ("pw", "int8_t", packed_w), ("m", "int32_t", mult),
         ("s", "int32_t", shift))}
