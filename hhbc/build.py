@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
-from hhbc.errors import HhbcError, ToolchainError
+from hhbc.codegen.outdir import replace_file
+from hhbc.errors import ToolchainError
 from hhbc.targets import Target
 
 BUILD_TIMEOUT_S = 900
+BUILD_LOG = "build.log"
+# Lines that carry a compiler's or linker's verdict, in the order tools print them.
+_ERROR_LINE = re.compile(r"error:|undefined reference|no space left|file too large|cannot find|"
+                         r"not found|no such file|killed", re.IGNORECASE)
+_MAKE_LINE = re.compile(r"^make(\[\d+\])?: \*\*\*")
 
 
 def build(project: Path, target: Target, cc: str | None = None, extra_cflags: str = "") -> Path:
-    """Run make in `project`; return the ELF. Compiler errors become one ToolchainError."""
+    """Run make in `project`; return the ELF. A failure is one ToolchainError (exit 3) with
+    the first error line and the path of the full log, which is kept in project/build.log."""
     make = shutil.which("make")
     if make is None:
-        raise HhbcError("building needs 'make' on PATH")
+        raise ToolchainError("building needs 'make' on PATH (Debian: apt install make)")
+    check_compiler(target, cc)
+    for product in ("model", BUILD_LOG):
+        if (project / product).is_symlink():
+            raise ToolchainError(f"{project / product} is a symlink; hhbc never writes through one "
+                                 f"(remove it)")
     cmd = [make, "-C", str(project), "--no-print-directory"]
     if cc:
         cmd.append(f"CC={cc}")
@@ -27,16 +41,45 @@ def build(project: Path, target: Target, cc: str | None = None, extra_cflags: st
     env = dict(os.environ)
     env.pop("CFLAGS", None)     # the project's own flags are the contract
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=BUILD_TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"building for '{target.name}' took longer than {BUILD_TIMEOUT_S} s") from None
+    except OSError as err:
+        raise ToolchainError(f"could not run make: {err.strerror}") from None
+    log = f"$ {shlex.join(cmd)}\n{proc.stdout}{proc.stderr}"
+    log_path = project / BUILD_LOG
+    try:
+        replace_file(log_path, log.encode())
+    except OSError as err:   # a full disk: still report the compiler's own words
+        log_path = Path(f"(not written: {err.strerror})")
     if proc.returncode != 0:
-        log = (proc.stderr or proc.stdout).strip().splitlines()
-        errors = [l for l in log if "error" in l.lower()] or log
-        detail = "\n  ".join(errors[:15])
-        raise ToolchainError(f"compiling {project} for '{target.name}' failed "
-                             f"({shlex.join(cmd)}):\n  {detail}")
+        raise ToolchainError(f"building {project} for '{target.name}' failed: "
+                             f"{first_error(proc.stderr + proc.stdout)} (full log: {log_path})")
     return project / "model"
+
+
+def first_error(log: str) -> str:
+    """The line a user needs first: the compiler's or linker's first error, not make's summary."""
+    lines = [l.strip() for l in log.splitlines() if l.strip() and not _MAKE_LINE.match(l.strip())]
+    for line in lines:
+        if _ERROR_LINE.search(line):
+            return line
+    return lines[0] if lines else "no output from the compiler"
+
+
+def check_compiler(target: Target, cc: str | None) -> None:
+    """A missing compiler is named before make runs, with the command that installs it."""
+    if cc:
+        program = shlex.split(cc)[0] if shlex.split(cc) else cc
+        if shutil.which(program) is None:
+            raise ToolchainError(f"--cc {cc}: '{program}' is not on PATH")
+    elif target.zig_mcpu:
+        if importlib.util.find_spec("ziglang") is None:
+            raise ToolchainError(f"building for '{target.name}' needs zig cc, from the 'ziglang' package "
+                                 f"(pip install ziglang), or another compiler with --cc")
+    elif shutil.which("cc") is None:
+        raise ToolchainError(f"building for '{target.name}' needs a C compiler 'cc' on PATH, or --cc")
 
 
 def warm_toolchain() -> None:

@@ -43,6 +43,45 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the graph after each optimization")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    _add_limit_options(p)
+
+
+def _add_limit_options(p: argparse.ArgumentParser) -> None:
+    """--max-*: raise (or lower) the limits of hhbc/limits.py; sizes take K/M/G or KiB/MiB/GiB."""
+    from hhbc.limits import DEFAULT_LIMITS as d, format_bytes
+
+    g = p.add_argument_group("resource limits (docs/limits.md)")
+    g.add_argument("--max-arena", metavar="BYTES",
+                   help="activation arena budget (default: the target's RAM, see 'hhbc targets')")
+    g.add_argument("--max-tensor", metavar="BYTES",
+                   help=f"largest activation or IO tensor (default {format_bytes(d.tensor_bytes)})")
+    g.add_argument("--max-weights", metavar="BYTES",
+                   help=f"total constant bytes, and any one constant (default {format_bytes(d.weight_bytes)})")
+    g.add_argument("--max-nodes", metavar="N", type=int, help=f"nodes or layers (default {d.nodes:,})")
+    g.add_argument("--max-depth", metavar="N", type=int,
+                   help=f"longest input-to-output chain of nodes (default {d.depth:,})")
+    g.add_argument("--max-name", metavar="N", type=int,
+                   help=f"characters in a node or tensor name (default {d.name_length:,})")
+
+
+def _limits(args):
+    """The Limits the --max-* options ask for (each one left out keeps its default)."""
+    import dataclasses
+
+    from hhbc.limits import DEFAULT_LIMITS, parse_size
+
+    changes = {}
+    for field, option in (("arena_bytes", "max_arena"), ("tensor_bytes", "max_tensor"),
+                          ("weight_bytes", "max_weights")):
+        if getattr(args, option) is not None:
+            changes[field] = parse_size(getattr(args, option), "--" + option.replace("_", "-"))
+    for field, option in (("nodes", "max_nodes"), ("depth", "max_depth"), ("name_length", "max_name")):
+        value = getattr(args, option)
+        if value is not None:
+            if value < 1:
+                raise HhbcError(f"--{option.replace('_', '-')} {value}: must be at least 1")
+            changes[field] = value
+    return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--build", action="store_true", help="also cross-compile the project")
     p.add_argument("--cc", help="C compiler for --build (default: zig cc for RISC-V, cc for host)")
+    p.add_argument("--guard", action="store_true",
+                   help="canaries after every arena tensor, checked after every layer: a layer that writes "
+                        "past a tensor is named and the run fails (docs/sanitizers.md)")
 
     p = sub.add_parser("run", help="compile, build, run under QEMU and compare with the framework")
     _add_model_options(p)
@@ -63,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="keep the generated project here (default: a temp dir)")
     p.add_argument("--cc", help="C compiler (default: zig cc for RISC-V, cc for host)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random default inputs")
+    p.add_argument("--guard", action="store_true",
+                   help="build with arena canaries checked after every layer (as compile --guard)")
     p.add_argument("--save-outputs", metavar="DIR", help="write out_<k>.npy of the emulated run here")
     p.add_argument("--expected", nargs="+", metavar="OUT.npy",
                    help="compare with these outputs instead of running the framework: one .npy or .pb "
@@ -90,6 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hhbc: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:   # a backstop: hhbc/limits.py refuses what would not fit before allocating it
+        print(f"hhbc: error: out of memory while {_stage()} (docs/limits.md)", file=sys.stderr)
+        return 2
+
+
+def _stage() -> str:
+    compiler = sys.modules.get("hhbc.compiler")
+    return compiler.Progress.stage if compiler is not None else "starting"
 
 
 def _dispatch(args, argv) -> int:
@@ -110,10 +162,13 @@ def _dispatch(args, argv) -> int:
 def _cmd_targets() -> int:
     from hhbc.targets import TARGETS
 
-    print(f"{'target':8} {'vector':9} {'VLEN':8} {'QEMU cpu':26} description")
+    from hhbc.limits import format_bytes
+
+    print(f"{'target':8} {'vector':9} {'VLEN':11} {'RAM':8} {'QEMU cpu':26} description")
     for t in TARGETS.values():
         vlen = "/".join(map(str, t.vlen_choices)) if t.vlen_choices else str(t.default_vlen or "-")
-        print(f"{t.name:8} {t.vector_isa or '-':9} {vlen:8} {t.qemu_cpu or 'native':26} {t.description}")
+        ram = format_bytes(t.ram_bytes) if t.ram_bytes else "-"
+        print(f"{t.name:8} {t.vector_isa or '-':9} {vlen:11} {ram:8} {t.qemu_cpu or 'native':26} {t.description}")
     return 0
 
 
@@ -125,7 +180,8 @@ def _import_options(args):
     return ImportOptions(tuple(split_names(args.input_names)), tuple(parse_shapes(args.input_shapes)),
                          tuple(split_names(args.output_names)),
                          Path(args.weights) if args.weights else None,
-                         tuple(parse_const_input(text) for text in args.const_inputs))
+                         tuple(parse_const_input(text) for text in args.const_inputs),
+                         limits=_limits(args))
 
 
 def _compile(args, argv, out_dir: Path):
@@ -136,7 +192,8 @@ def _compile(args, argv, out_dir: Path):
     progress = Progress(not args.quiet)
     compiled = compile_model(
         args.model, target, out_dir, options=_import_options(args), prefix=args.name, vlen=args.vlen,
-        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress, scheme=args.scheme)
+        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress, scheme=args.scheme,
+        guard=args.guard)
     return target, compiled, progress
 
 
@@ -213,7 +270,7 @@ def _cmd_run(args, argv) -> int:
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
         options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
         command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme,
-        expected=expected)
+        expected=expected, guard=args.guard)
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hhbc.codegen import generate
+from hhbc.codegen.outdir import check_out_dir
 from hhbc.errors import HhbcError
 from hhbc.frontends import ImportedModel, ImportOptions, detect_format, load_model
+from hhbc.limit_checks import check_arena_fits, check_declared, check_graph, check_relax
 from hhbc.lower.from_relax import lower
 from hhbc.lower.graph import KernelGraph
 from hhbc.lower.memory import plan_memory
@@ -29,24 +31,18 @@ class Compiled:
 class Progress:
     """One line per stage on stderr, with the time the previous stage took."""
 
+    stage = "starting"   # the last stage begun, shown or not (the CLI's out-of-memory line names it)
+
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.t0 = time.monotonic()
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, stage: bool = True) -> None:
+        """`stage`: the message begins a stage (False: a result line)."""
+        if stage:
+            Progress.stage = message
         if self.enabled:
             print(f"hhbc: [{time.monotonic() - self.t0:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse an -o that cannot be a directory, before any work is done."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise HhbcError(f"-o {out_dir}: exists and is not a directory")
-    parent = out_dir.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise HhbcError(f"-o {out_dir}: {parent} is not a directory")
 
 
 def print_kernels(manifest: dict) -> None:
@@ -69,9 +65,10 @@ def _effective_scheme(graph: KernelGraph, scheme: str) -> str:
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
                   options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
-                  progress: Progress | None = None, scheme: str = "float32") -> Compiled:
+                  progress: Progress | None = None, scheme: str = "float32", guard: bool = False) -> Compiled:
     """Compile a model file into a firmware C project in out_dir. `scheme` is HHB's -qs:
-    float32 (the default for float models) or float16."""
+    float32 (the default for float models) or float16. `guard` (--guard): canaries after every
+    arena tensor, checked after every layer (docs/sanitizers.md)."""
     progress = progress or Progress(False)
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
@@ -84,6 +81,9 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
                         f"({model_path.name} is {fmt})")
     progress(f"importing {model_path.name} ({fmt})")
     model = load_model(model_path, options)
+    limits = options.limits
+    check_declared(model, limits)
+    check_relax(model.mod, limits, model_path.name)
     if verbose:
         ops = ", ".join(f"{op}×{n}" for op, n in sorted(model.source_ops.items(), key=lambda kv: -kv[1]))
         print(f"hhbc: [{fmt} model] {sum(model.source_ops.values())} nodes: {ops}", file=sys.stderr)
@@ -93,7 +93,10 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     graph = lower(model, mod)
     if scheme == "float16":
         graph = to_float16(graph)
-    plan = plan_memory(graph)
+    check_graph(graph, limits, model_path.name)
+    check_arena_fits(graph, limits, target)          # the lower bound: before the planner runs
+    plan = plan_memory(graph, guard=guard)
+    check_arena_fits(graph, limits, target, plan)
     progress(f"writing {out_dir}/")
     manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command,
                         scheme=_effective_scheme(graph, scheme))
@@ -101,5 +104,5 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
         print_kernels(manifest)
     progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "
              f"({100 * manifest['vector_mac_share']:.1f}% in vector kernels), arena {plan.arena_bytes} B "
-             f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B")
+             f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B", stage=False)
     return Compiled(model, graph, manifest, out_dir)

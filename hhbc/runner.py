@@ -64,7 +64,7 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
                     options: ImportOptions = ImportOptions(), prefix: str = "model", seed: int = 0,
                     verbose: bool = False, command: str = "",
                     progress: Progress | None = None, scheme: str = "float32",
-                    expected: Sequence[tuple[str, np.ndarray]] | None = None) -> RunResult:
+                    expected: Sequence[tuple[str, np.ndarray]] | None = None, guard: bool = False) -> RunResult:
     """Compile and build the model for `target`, run it, and compare with the framework, or,
     given `expected` ((where it came from, array) per output, in output order), with those."""
     progress = progress or Progress(False)
@@ -73,10 +73,14 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
     with tempfile.TemporaryDirectory(prefix="hhbc-run-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
-                                 verbose=verbose, command=command, progress=progress, scheme=scheme)
+                                 verbose=verbose, command=command, progress=progress, scheme=scheme,
+                                 guard=guard)
         model = compiled.model
         if inputs is not None and len(inputs) != len(model.inputs):
             raise HhbcError(f"{len(inputs)} input array(s) given for a model with {len(model.inputs)} input(s)")
+        # Only now, after compile_model's limit checks (hhbc/limits.py): a random input is never
+        # allocated for a model whose arena would be refused.
+        Progress.stage = "making the random inputs"
         arrays = list(inputs) if inputs is not None else default_inputs(model.inputs, seed, compiled.graph)
         arrays = [_fit_input(a, info) for a, info in zip(arrays, model.inputs)]
         progress(f"building for {target.name}")

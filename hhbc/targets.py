@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hhbc.errors import HhbcError
+from hhbc.limits import GiB, MiB
 
 RISCV_TRIPLE = "riscv64-linux-musl"
 
@@ -25,6 +26,11 @@ class Target:
     # vendor vector extensions beyond vector_isa that the core (and its QEMU cpu) has, e.g.
     # "xtheadvdot" (th.vmaqa int8 dot products): kernels using one are a variant in the chain
     vector_extensions: tuple[str, ...] = ()
+    # RAM budget of the activation arena (hhbc.limits): the RAM of the reference board named
+    # beside each target; a model whose arena is larger is refused unless --max-arena raises it.
+    # None: no budget. Flash is not budgeted: these boards boot Linux from SD/eMMC, and the
+    # weights are bounded by --max-weights.
+    ram_bytes: int | None = None
 
     @property
     def is_host(self) -> bool:
@@ -53,6 +59,7 @@ TARGETS: dict[str, Target] = {
             default_scheme="float16",
             kernel_variants=("c906", "ref"),
             float16=True,
+            ram_bytes=64 * MiB,      # Milk-V Duo (CV1800B: C906 @ 1 GHz): 64 MB DDR2 in package
         ),
         Target(
             name="c908",
@@ -66,6 +73,7 @@ TARGETS: dict[str, Target] = {
             kernel_variants=("c908", "rvv", "ref"),
             float16=True,
             vector_extensions=("xtheadvdot",),
+            ram_bytes=512 * MiB,     # CanMV-K230 (Kendryte K230: C908 @ 1.6 GHz): 512 MB LPDDR3
         ),
         Target(
             name="rvv",
@@ -79,6 +87,7 @@ TARGETS: dict[str, Target] = {
             kernel_variants=("rvv", "ref"),
             float16=True,
             vlen_choices=(128, 256, 512),
+            ram_bytes=2 * GiB,       # Banana Pi BPI-F3 (SpacemiT K1, RVV 1.0 VLEN 256): 2 GB, its smallest
         ),
         Target(
             name="rv64gc",
@@ -89,6 +98,7 @@ TARGETS: dict[str, Target] = {
             default_vlen=None,
             qemu_cpu="c906fd",
             default_scheme="float32",
+            ram_bytes=64 * MiB,      # the C906 boards above without the vector unit (QEMU c906fd)
         ),
         Target(
             name="host",
@@ -100,6 +110,7 @@ TARGETS: dict[str, Target] = {
             qemu_cpu=None,
             default_scheme="float32",
             float16=True,   # the _Float16 reference kernels, for fast tests
+            ram_bytes=2 * GiB,       # not a board: a bound on what `hhbc run` allocates on this machine
         ),
     )
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,18 @@ def models_dir() -> Path:
     return SHARED_MODELS
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """`hhbc ARGS` in a subprocess, as a user runs it."""
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600, env: dict | None = None,
+            preexec_fn=None) -> subprocess.CompletedProcess:
+    """`hhbc ARGS` in a subprocess, as a user runs it; `env` adds to (or, with None values,
+    removes from) the environment."""
+    environ = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
     return subprocess.run([sys.executable, "-m", "hhbc", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env=environ, preexec_fn=preexec_fn)
 
 
 @pytest.fixture

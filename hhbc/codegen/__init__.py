@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,12 @@ from hhbc.codegen.cnames import NameTable, c_comment, c_ident, c_string
 from hhbc.codegen.cvalues import C_TYPES, c_array_body, c_bytes_body, c_float, c_ints, render_act
 from hhbc.codegen.kernel_impl import KernelImpl
 from hhbc.codegen.kernels import COMMON_HEADERS, assign_kernels, vector_mac_share
+from hhbc.codegen.outdir import MANIFEST, ProjectWriter
 from hhbc.codegen.params import PARAM_FIELDS
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
 from hhbc.lower.graph import KernelGraph, Node, Tensor
-from hhbc.lower.memory import MemoryPlan
+from hhbc.lower.memory import MemoryPlan, canaries
 from hhbc.targets import Target
 
 PACKAGE_DIR = Path(hhbc.__file__).parent
@@ -198,7 +198,10 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
         "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
         "kernel_headers": [Path(h).name for h in headers],
         "macs": graph.macs, "command": c_comment(command, 400), "scheme": scheme,
+        "guard": _guard_view(graph, plan),
     }
+    if plan.guard_bytes:
+        manifest["guard_bytes"] = plan.guard_bytes
     _write_project(out_dir, context, [*headers, *sources], manifest)
     return manifest
 
@@ -227,6 +230,17 @@ def _io_view(t: Tensor, plan: MemoryPlan) -> dict:
     return {"name": c_comment(t.name, 80), "name_str": c_string(t.name), "cid": t.cid,
             "offset": plan.offset(t), "bytes": t.nbytes, "shape": list(t.shape), "dtype": t.dtype,
             "ctype": C_TYPES[t.dtype]}
+
+
+def _guard_view(graph: KernelGraph, plan: MemoryPlan) -> dict | None:
+    """--guard: the canaries model.c sets and checks, and each layer's name for its report."""
+    if not plan.guard_bytes:
+        return None
+    return {"bytes": plan.guard_bytes,
+            "canaries": [{"offset": offset, "first": first, "last": last, "tensor": c_string(t.name[:120]),
+                          "cid": t.cid or "", "bytes": t.nbytes}
+                         for t, offset, first, last in canaries(graph, plan)],
+            "layer_names": [c_string((n.layer or n.op)[:120]) for n in graph.nodes]}
 
 
 def _as_bytes(data: np.ndarray) -> bool:
@@ -270,15 +284,12 @@ def _io_manifest(t: Tensor) -> dict:
 
 def _write_project(out_dir: Path, context: dict, sources: list[str], manifest: dict) -> None:
     env = _env()
-    out_dir.mkdir(parents=True, exist_ok=True)
     renders = {"model.h": "model.h.j2", "model.c": "model.c.j2", "weights.c": "weights.c.j2",
                "main.c": "main.c.j2", "Makefile": "Makefile.j2"}
-    for name, template in renders.items():
-        (out_dir / name).write_text(env.get_template(template).render(**context))
-    kernel_dir = out_dir / "kernels"
-    if kernel_dir.exists():
-        shutil.rmtree(kernel_dir)
-    kernel_dir.mkdir()
+    files: dict[str, str | bytes] = {name: env.get_template(template).render(**context)
+                                     for name, template in renders.items()}
     for rel in [*COMMON_HEADERS, *sources]:
-        shutil.copy2(KERNELS_DIR / rel, kernel_dir / project_file(rel))
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        files[f"kernels/{project_file(rel)}"] = (KERNELS_DIR / rel).read_bytes()
+    writer = ProjectWriter(out_dir)
+    manifest["files"] = writer.write_all(files)
+    writer.write(MANIFEST, json.dumps(manifest, indent=2) + "\n")

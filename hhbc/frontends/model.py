@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 import tvm
 
+from hhbc.limits import DEFAULT_LIMITS, Limits
+
 if TYPE_CHECKING:
     from hhbc.lower.graph import Quant
 
@@ -40,6 +42,8 @@ class ImportOptions:
     # --const-input: (input name, value) of inputs known at compile time (an ONNX Expand's
     # shape input): folded into the model as constants, no longer model inputs.
     const_inputs: tuple[tuple[str, np.ndarray], ...] = ()
+    # Resource limits (hhbc.limits): frontends may check declared sizes early against them.
+    limits: Limits = DEFAULT_LIMITS
 
 
 # Runs the original framework on numpy inputs (in model input order).

@@ -78,10 +78,13 @@ static inline int32_t hhbc_fp_srdhm(int32_t a, int32_t b)
     return (int32_t)((ab + nudge) / ((int64_t)1 << 31));   /* C99 division truncates */
 }
 
-/* x / 2^exponent rounded to nearest, ties away from zero; 0 <= exponent <= 31.
- * (RoundingDivideByPOT.) */
+/* x / 2^exponent rounded to nearest, ties away from zero; exponent >= 0.
+ * (RoundingDivideByPOT.) gemmlowp shifts the int32 by the exponent, which C leaves undefined
+ * past 31; softmax over a long, flat row asks for up to 35. There |x| / 2^exponent <= 1/2:
+ * the quotient is 0, or -1 for the one tie, INT32_MIN / 2^32. */
 static inline int32_t hhbc_fp_rdbpot(int32_t x, int32_t exponent)
 {
+    if (exponent > 31) return exponent == 32 && x == INT32_MIN ? -1 : 0;
     const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
