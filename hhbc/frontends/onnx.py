@@ -12,7 +12,10 @@ hhbc adds what firmware needs on top of TVM's importer:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
+import io
 import math
 import sys
 from collections import Counter
@@ -24,7 +27,8 @@ import onnx
 from hhbc.errors import HhbcError
 from hhbc.frontends import onnx_ops
 from hhbc.frontends.onnx_ops import const_value, first_line, str_attr
-from hhbc.frontends import onnx_elementwise, onnx_inputs
+from hhbc.frontends import onnx_check, onnx_elementwise, onnx_inputs
+from hhbc.frontends.culprit import cause_in_words, one_line
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
@@ -55,18 +59,38 @@ _ONNX_TO_NUMPY = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "
 
 
 def load_onnx(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
-    model = onnx_inputs.fold_const_inputs(read_onnx(path), path, options.const_inputs)
+    """The model imported; its notes (a batch dim fixed to 1, onnxsim giving up) are printed
+    once it imported, so that a refusal stays the one line it should be."""
+    notes = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(notes):
+            model = _load_onnx(path, options)
+    except HhbcError as err:   # names from the file may hold newlines: the message stays one line
+        text = str(err)
+        if text == one_line(text):
+            raise
+        raise type(err)(one_line(text)) from None
+    sys.stderr.write(notes.getvalue())
+    return model
+
+
+def _load_onnx(path: Path, options: ImportOptions) -> ImportedModel:
+    model = onnx_check.check_graph(read_onnx(path), path, options.limits)   # before anything else reads it
+    model = onnx_inputs.fold_const_inputs(model, path, options.const_inputs)
     model, inputs = _select_io(model, path, list(options.input_names), list(options.input_shapes),
                                list(options.output_names))
     onnx_inputs.require_shape_values(model, path, [i.name for i in inputs])
+    model = onnx_check.check_nodes(model, path, options.limits, SUPPORTED_OPS)   # before onnxsim and TVM
     original = model
     model = onnx_ops.lift_opset(model, path)
     reference_model = model
-    model = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
+    model, note = _simplify(model, {i.name: list(i.shape) for i in inputs}, path)
     _check_supported(model, path)
     onnx_inputs.check_integer_arithmetic(model, path)
     _check_qdq(model, path)
     mod = _import_relax(model, inputs, path)
+    if note:
+        print(note, file=sys.stderr)
     if any(n.op_type in _QDQ_OPS for n in model.graph.node):
         mod = mark_onnx_qdq(mod)   # optimize/qdq_onnx.py normalizes it for the int8 patterns
     outputs = _output_infos(mod, model)
@@ -163,8 +187,10 @@ def _with_static_inputs(model: onnx.ModelProto, infos: list[TensorInfo]) -> onnx
 ORT_MAX_IR_VERSION = 10   # accepted by every onnxruntime hhbc supports
 
 
-def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) -> onnx.ModelProto:
-    """Fold shape arithmetic and constants with onnxsim now that shapes are static.
+def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]],
+              path: Path) -> tuple[onnx.ModelProto, str | None]:
+    """Fold shape arithmetic and constants with onnxsim now that shapes are static; returns
+    the model and a note to print when onnxsim could not.
 
     BatchNorm fusion is left to hhbc's own Relax passes so that `-v` shows it.
     """
@@ -179,14 +205,12 @@ def _simplify(model: onnx.ModelProto, shapes: dict[str, list[int]], path: Path) 
         with quiet():
             simplified, ok = onnxsim.simplify(candidate, overwrite_input_shapes=shapes, skip_fuse_bn=True)
     except Exception as err:
-        print(f"hhbc: note: {path.name}: onnxsim could not simplify the model "
-              f"({first_line(err)}); importing it as it is", file=sys.stderr)
-        return onnx.shape_inference.infer_shapes(model)
+        return (onnx_check.infer_shapes(model, path), f"hhbc: note: {path.name}: onnxsim could not simplify "
+                f"the model ({first_line(err)}); importing it as it is")
     if not ok:
-        print(f"hhbc: note: {path.name}: onnxsim's check failed; importing the unsimplified model",
-              file=sys.stderr)
-        return onnx.shape_inference.infer_shapes(model)
-    return onnx.shape_inference.infer_shapes(simplified)
+        return (onnx_check.infer_shapes(model, path),
+                f"hhbc: note: {path.name}: onnxsim's check failed; importing the unsimplified model")
+    return onnx_check.infer_shapes(simplified, path), None
 
 
 def _check_supported(model: onnx.ModelProto, path: Path) -> None:
@@ -246,6 +270,21 @@ def _check_qdq(model: onnx.ModelProto, path: Path) -> None:
         if scale.data_type != onnx.TensorProto.FLOAT:
             raise HhbcError(f"{where}: {onnx.TensorProto.DataType.Name(scale.data_type).lower()} scales "
                             "are not supported (float32)")
+        if list(zp.dims) != list(scale.dims):
+            raise HhbcError(f"{where}: scale of shape {list(scale.dims)} and zero point of shape "
+                            f"{list(zp.dims)} differ")
+        data = consts.get(n.input[0])
+        if data is not None and len(scale.dims) == 1 and scale.dims[0] > 1:   # per-axis: one per channel
+            axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
+            dims = list(data.dims)
+            if not -len(dims) <= axis < len(dims) or dims[axis] != scale.dims[0]:
+                raise HhbcError(f"{where}: {scale.dims[0]} per-axis scales for axis {axis} of a tensor "
+                                f"of shape {dims}")
+        values = onnx.numpy_helper.to_array(scale).reshape(-1)
+        if values.size == 0 or not np.all(np.isfinite(values) & (values > 0)):
+            shown = values[:4].tolist()
+            raise HhbcError(f"{where}: scale {shown}{' ...' if values.size > 4 else ''} must be positive "
+                            "and finite")
 
 
 # ---------------------------------------------------------------- Relax import
@@ -259,15 +298,26 @@ def _import_relax(model: onnx.ModelProto, inputs: list[TensorInfo], path: Path):
             return importer.from_onnx(model.graph, opset)
         except HhbcError as err:
             message = f"{path}: {err}"
-        except Exception as err:
-            where = importer.current_node
-            node = f" at node '{where[0]}' ({where[1]})" if where else ""
-            message = f"{path}: TVM could not import the model{node}: {first_line(err)}"
+        except Exception as err:   # TVM's importer or shape checks, on a node hhbc's checks passed
+            message = f"{path}: {_import_failure(importer, model, err)}"
         # The half-built module's BlockBuilder warns when collected; let it do so
         # here, quietly (only a message survives: tracebacks would keep it alive).
         del importer
         gc.collect()
     raise HhbcError(message)
+
+
+def _import_failure(importer, model: onnx.ModelProto, err: BaseException) -> str:
+    """TVM's exception as "<Op> node '<name>': <cause in words>" for the node it was converting."""
+    where = importer.current_node
+    if where is None:
+        return f"TVM could not import the model: {cause_in_words(err)}"
+    node = model.graph.node[importer.current_index]
+    label = onnx_check.node_label(node, importer.current_index)
+    if isinstance(err, KeyError) and err.args and str(err.args[0]) in node.input:
+        return (f"input '{err.args[0]}' of {label} is not produced by any node, initializer "
+                "or graph input")
+    return f"{label}: TVM cannot import it: {cause_in_words(err)}"
 
 
 def _make_importer_class():
@@ -280,7 +330,19 @@ def _make_importer_class():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.hint = BindingNames()   # readable `-v` IR
-            self.current_node: tuple[str, str] | None = None
+            self.current_node: tuple[str, str] | None = None   # (name, op type) being converted
+            self.current_index = -1
+
+        def _construct_nodes(self, graph):
+            # TVM's loop, one node at a time: a failure anywhere in it (an input lookup, a
+            # converter, TVM's shape checks) is then known to be this node's.
+            for index, node in enumerate(graph.node):
+                self.current_node = (node.name or (node.output[0] if node.output else ""), node.op_type)
+                self.current_index = index
+                one = onnx.GraphProto()
+                one.node.append(node)
+                super()._construct_nodes(one)
+            self.current_node = None
 
         def _check_for_unsupported_ops(self, graph):
             # Ops only hhbc converts (Celu) are not in TVM's convert map: check the rest.
@@ -697,6 +759,7 @@ def quantization_steps(model: onnx.ModelProto, names: list[str]):
         memo[name] = result
         return result
 
+    @functools.cache
     def walk_int8(name: str) -> bool | None:
         """For an int8 tensor: does only Q/DQ/data movement lie upstream (None: a float
         path we cannot follow)?"""
@@ -709,6 +772,7 @@ def quantization_steps(model: onnx.ModelProto, names: list[str]):
             return walk_int8(node.input[0])
         return False
 
+    @functools.cache
     def quantized_float(name: str) -> bool | None:
         """The float input of a QuantizeLinear: a graph input (through data movement) is
         exact data; anything else is what walk() says of it."""
@@ -720,6 +784,13 @@ def quantization_steps(model: onnx.ModelProto, names: list[str]):
         up = walk(name)
         return None if up is None else up[1]
 
+    # Every tensor in topological order first: each call then finds its operands answered,
+    # so the recursion stays shallow however deep the graph is.
+    for node in graph.node:
+        for name in node.output:
+            walk(name)
+            walk_int8(name)
+            quantized_float(name)
     steps = []
     for name in names:
         found = walk(name)
