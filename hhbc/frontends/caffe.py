@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from hhbc.errors import HhbcError
+from hhbc.frontends.culprit import one_line
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
+from hhbc.limits import DEFAULT_LIMITS, Limits
 
 TEST_PHASE = 1
 
@@ -74,13 +76,43 @@ class Net:
     layers: list[Layer]
     weights: Path | None = None
     blobs: dict[str, list] = field(default_factory=dict)   # layer name -> BlobProtos
+    limits: Limits = DEFAULT_LIMITS
+
+
+# Notes raised while importing; printed once the import succeeds, so that a model that fails
+# gets its one error line alone.
+_notes: list[str] | None = None
+
+
+def note(text: str) -> None:
+    """An `hhbc: note:` line on stderr (held back until the import succeeds)."""
+    line = one_line(f"hhbc: note: {text}")
+    if _notes is None:
+        print(line, file=sys.stderr)
+    else:
+        _notes.append(line)
 
 
 def load_caffe(path: Path, options: ImportOptions = ImportOptions()) -> ImportedModel:
+    global _notes
+    _notes = []
+    try:
+        model = _load_caffe(path, options)
+    except HhbcError as err:   # names come from the files: keep the message one printable line
+        raise HhbcError(one_line(str(err))) from None
+    finally:
+        notes, _notes = _notes, None
+    for line in notes:
+        print(line, file=sys.stderr)
+    return model
+
+
+def _load_caffe(path: Path, options: ImportOptions) -> ImportedModel:
     from hhbc.frontends.caffe_layers import build_relax, needs_weights
 
     prototxt, weights = _locate(path, options)
     net = read_prototxt(prototxt)
+    net.limits = options.limits
     _check_supported(net)
     weighted = [l for l in net.layers if needs_weights(l)]
     if weighted:
@@ -121,8 +153,8 @@ def _locate(path: Path, options: ImportOptions) -> tuple[Path, Path | None]:
         return path, beside
     candidates = sorted(path.parent.glob("*.caffemodel"))
     if len(candidates) == 1:
-        print(f"hhbc: note: using {candidates[0].name}, the only .caffemodel beside {path.name} "
-              "(choose another with --weights)", file=sys.stderr)
+        note(f"using {candidates[0].name}, the only .caffemodel beside {path.name} "
+             "(choose another with --weights)")
         return path, candidates[0]
     return path, None
 
@@ -146,6 +178,9 @@ def read_prototxt(path: Path) -> Net:
         message = re.sub(r"^\d+:\d+ : ", "", str(err).splitlines()[0] if str(err) else "")
         where = f"{path}:{line}" if line else str(path)
         raise HhbcError(f"{where}: not a valid Caffe prototxt ({message})") from None
+    except RecursionError:   # text_format recurses per nesting level
+        raise HhbcError(f"{path}: not a valid Caffe prototxt (messages nested too deep for the parser; "
+                        "Caffe's schema nests at most a few levels)") from None
     if net.layer and net.layers:
         raise HhbcError(f"{path}: mixes V2 'layer' and V1 'layers' entries")
     layer_type = messages["V1LayerParameter.LayerType"]
@@ -276,8 +311,7 @@ def _input_infos(net: Net, options: ImportOptions) -> list[TensorInfo]:
         elif shape is None:
             raise HhbcError(f"{net.path}: input '{name}' ({where}) has no shape; give it with -is")
         elif shape and shape[0] > 1:
-            print(f"hhbc: note: input '{name}' is declared with batch {shape[0]}; using 1 "
-                  f"(override with -is)", file=sys.stderr)
+            note(f"input '{name}' is declared with batch {shape[0]}; using 1 (override with -is)")
             shape = (1,) + tuple(shape[1:])
         if any(d <= 0 for d in shape):
             raise HhbcError(f"{net.path}: input '{name}' has shape {list(shape)}; give a static shape with -is")

@@ -10,18 +10,18 @@ call with the Caffe layer name, which generated C carries.
 from __future__ import annotations
 
 import gc
-import sys
 from typing import Callable
 
 import numpy as np
-import tvm
 from tvm import relax
 
 from hhbc.errors import HhbcError
-from hhbc.frontends.caffe import Layer, Net, blob_array
+from hhbc.frontends.caffe import Layer, Net, blob_array, note
+from hhbc.frontends.culprit import cause_in_words
 from hhbc.frontends.model import TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.layers import BindingNames, emit_stamped
+from hhbc.limits import check_constant, check_tensor
 
 F32 = np.float32
 
@@ -54,6 +54,13 @@ class _Builder:
     @staticmethod
     def shape(expr: relax.Expr) -> tuple[int, ...]:
         return tuple(int(d) for d in expr.ty.shape)
+
+    def check_size(self, what: str, shape, dtype: str = "float32", constant: bool = False) -> None:
+        """A tensor this layer would make against the limits, before it is made: a constant
+        against the weight limit, an activation against the tensor limit."""
+        layer = self.layer
+        check = check_constant if constant else check_tensor
+        check(self.net.limits, f"{self.net.path}: layer '{layer.name}' ({layer.type}): {what}", shape, dtype)
 
     # -- weights -----------------------------------------------------------------
     def weights(self, expected: list[tuple[int, ...]]) -> list[np.ndarray]:
@@ -122,14 +129,37 @@ def _hw(b: _Builder, p, name: str, default: int) -> tuple[int, int]:
     raise b.fail(f"{len(values)} {name} values: only 2-D convolution is supported")
 
 
+# Largest kernel, stride, pad or dilation hhbc accepts: beyond it TVM's int32 shape
+# arithmetic overflows (and no real network comes near).
+MAX_WINDOW = 1 << 16
+
+
+def _window(b: _Builder, name: str, values, low: int) -> None:
+    """Kernel/stride/dilation (low 1) or pad (low 0) values in [low, MAX_WINDOW]: 0 strides and
+    kernels divide by zero in TVM's shape code."""
+    for v in values:
+        if not low <= v <= MAX_WINDOW:
+            rule = "must be positive" if low else "must not be negative"
+            if v > MAX_WINDOW:
+                rule = f"is above {MAX_WINDOW}"
+            raise b.fail(f"{name} {v} {rule}")
+
+
 def _conv_geometry(b: _Builder, p) -> dict:
     if p.axis != 1:
         raise b.fail(f"axis {p.axis}: only channel axis 1 is supported")
     dilation = [int(v) for v in p.dilation] or [1]
     if len(dilation) > 2:
         raise b.fail(f"{len(dilation)} dilation values: only 2-D convolution is supported")
-    return {"kernel": _hw(b, p, "kernel", 0), "stride": _hw(b, p, "stride", 1), "pad": _hw(b, p, "pad", 0),
-            "dilation": (dilation[0], dilation[-1]), "groups": int(p.group) or 1, "out": int(p.num_output)}
+    g = {"kernel": _hw(b, p, "kernel", 0), "stride": _hw(b, p, "stride", 1), "pad": _hw(b, p, "pad", 0),
+         "dilation": (dilation[0], dilation[-1]), "groups": int(p.group), "out": int(p.num_output)}
+    for key, low in (("kernel", 1), ("stride", 1), ("pad", 0), ("dilation", 1)):
+        _window(b, key, g[key], low)
+    if g["groups"] < 1:
+        raise b.fail(f"group {g['groups']} must be positive")
+    if g["out"] < 1:
+        raise b.fail(f"num_output {g['out']} must be positive")
+    return g
 
 
 def convolution(b: _Builder, layer: Layer, x):
@@ -140,6 +170,10 @@ def convolution(b: _Builder, layer: Layer, x):
         raise b.fail(f"{c} input and {g['out']} output channels are not divisible by group {g['groups']}")
     (kh, kw), (ph, pw) = g["kernel"], g["pad"]
     transpose = layer.type == "Deconvolution"
+    if not transpose and any(size + 2 * pad < (k - 1) * d + 1
+                             for size, pad, k, d in zip((h, w), g["pad"], g["kernel"], g["dilation"])):
+        raise b.fail(f"a {kh}x{kw} kernel (dilation {list(g['dilation'])}, pad {[ph, pw]}) does not fit "
+                     f"the {h}x{w} input")
     wshape = (c, g["out"] // g["groups"], kh, kw) if transpose else (g["out"], c // g["groups"], kh, kw)
     blobs = b.weights([wshape] + ([(g["out"],)] if p.bias_term else []))
     if transpose:
@@ -171,6 +205,8 @@ def inner_product(b: _Builder, layer: Layer, x):
     m = int(np.prod(shape[:axis], dtype=np.int64))
     k = int(np.prod(shape[axis:], dtype=np.int64))
     n = int(p.num_output)
+    if n < 1:
+        raise b.fail(f"num_output {n} must be positive")
     blobs = b.weights([(k, n) if p.transpose else (n, k)] + ([(n,)] if p.bias_term else []))
     weight = blobs[0] if p.transpose else blobs[0].T          # [K][N] for matmul
     y = x if shape == (m, k) else relax.op.reshape(x, (m, k))
@@ -214,6 +250,9 @@ def pooling(b: _Builder, layer: Layer, x):
         kernel, stride, pad = (h, w), (1, 1), (0, 0)
     else:
         kernel, stride, pad = _pool_hw(b, p, "kernel", 0), _pool_hw(b, p, "stride", 1), _pool_hw(b, p, "pad", 0)
+        _window(b, "kernel", kernel, 1)
+        _window(b, "stride", stride, 1)
+        _window(b, "pad", pad, 0)
     if pad[0] >= kernel[0] or pad[1] >= kernel[1]:
         raise b.fail(f"pad {list(pad)} must be smaller than the kernel {list(kernel)}")
     ceil = not (p.HasField("round_mode") and p.round_mode == 1) and p.ceil_mode
@@ -414,6 +453,7 @@ def tile(b: _Builder, layer: Layer, x):
     axis = _axis(b, p.axis, len(b.shape(x)))
     if p.tiles < 1:
         raise b.fail(f"tiles {p.tiles}: must be at least 1")
+    b.check_size("output", b.shape(x)[:axis] + (b.shape(x)[axis] * int(p.tiles),) + b.shape(x)[axis + 1:])
     return [b.emit(relax.op.concat([x] * int(p.tiles), axis)) if p.tiles > 1 else x]
 
 
@@ -439,6 +479,7 @@ def argmax(b: _Builder, layer: Layer, x):
     if has_axis and p.out_max_val:
         return [b.emit(relax.op.max(x, [axis], keepdims=True))]
     n = b.shape(b.bb.normalize(flat))[axis]
+    b.check_size("the index table", (n,), constant=True)
     last = relax.op.argmax(relax.op.flip(flat, axis), axis, keepdims=True)
     index = relax.op.subtract(relax.const(np.int64(n - 1), "int64"), last)
     value = relax.op.take(_const(np.arange(n, dtype=F32)), index, axis=0)
@@ -478,8 +519,10 @@ def lrn(b: _Builder, layer: Layer, x):
     p = layer.param("lrn_param")
     n_, c, h, w = _rank4(b, x)
     size = int(p.local_size)
-    if size < 1:
-        raise b.fail(f"local_size {size}")
+    if not 1 <= size <= MAX_WINDOW:
+        raise b.fail(f"local_size {size} must be between 1 and {MAX_WINDOW}")
+    if p.norm_region == 0:
+        b.check_size("the channel window", (c, c, 1, 1), constant=True)
     sq = relax.op.multiply(x, x)
     if p.norm_region == 0:
         pre = (size - 1) // 2
@@ -489,8 +532,8 @@ def lrn(b: _Builder, layer: Layer, x):
         total = relax.op.nn.conv2d(sq, _const(band), data_layout="NCHW", kernel_layout="OIHW")
         denom = relax.op.add(relax.op.multiply(total, _scalar(F32(p.alpha) / F32(size))), _scalar(p.k))
         if p.k != 1.0:
-            print(f"hhbc: note: LRN layer '{layer.name}' has k = {p.k:g}; hhbc follows Caffe "
-                  "(OpenCV's Caffe importer ignores k)", file=sys.stderr)
+            note(f"LRN layer '{layer.name}' has k = {p.k:g}; hhbc follows Caffe "
+                 "(OpenCV's Caffe importer ignores k)")
     else:
         if size % 2 == 0:
             raise b.fail(f"local_size {size}: WITHIN_CHANNEL needs an odd size (as in Caffe)")
@@ -802,14 +845,18 @@ def _convert(g: _Graph, layer: Layer) -> None:
         g.consumers[version].append(layer.index)
         ins.append(g.values[version])
     try:
-        outs = CONVERTERS[layer.type](g, layer, *ins)
+        with np.errstate(all="ignore"):   # weight arithmetic: inf/nan are values, not warnings
+            outs = CONVERTERS[layer.type](g, layer, *ins)
     except HhbcError:
         raise
-    except (tvm.TVMError, ValueError, TypeError, IndexError) as err:
-        text = [line for line in str(err).splitlines() if line.strip()]
-        raise g.fail(f"cannot convert ({(text[-1] if text else type(err).__name__).strip()[:200]})") from None
+    except Exception as err:   # TVM's shape checks and the like, worded as the layer
+        raise g.fail(f"cannot convert ({cause_in_words(err)})") from None
     if len(outs) != len(layer.tops):
         raise g.fail(f"{len(layer.tops)} top(s); {layer.type} makes {len(outs)} here")
+    for k, out in enumerate(outs):
+        if 0 in g.shape(out):   # TVM's lowering divides by the extents of an empty tensor
+            raise g.fail(f"top '{layer.tops[k]}' has shape {list(g.shape(out))}: empty tensors are not supported")
+        g.check_size(f"top '{layer.tops[k]}'", g.shape(out))
     for k, (top, value) in enumerate(zip(layer.tops, outs)):
         g.new_version(top, value, _opencv_pin(layer, k))
         g.layer_versions.setdefault(layer.name, []).append(g.current[top])

@@ -24,8 +24,11 @@ in tensorflow_schema.py.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,7 @@ import numpy as np
 
 from hhbc.errors import HhbcError
 from hhbc.frontends import tensorflow_schema as schema
+from hhbc.frontends.culprit import cause_in_words, one_line
 from hhbc.frontends.model import ImportedModel, ImportOptions, TensorInfo
 from hhbc.frontends.quiet import quiet
 from hhbc.frontends.shapes import resolve_shape
@@ -43,6 +47,7 @@ from hhbc.frontends.tensorflow_ops import _PASS_THROUGH as PASS_THROUGH
 from hhbc.frontends.tensorflow_ops import OPS as _OPS
 from hhbc.frontends.tensorflow_ops import Affine
 from hhbc.layers import BindingNames, emit_stamped
+from hhbc.limits import DEFAULT_LIMITS, Limits, check_constant, check_tensor
 
 # TF op -> converter: tensorflow_ops.py (compute, layout, shape arithmetic), tensorflow_movement.py
 # (data movement, resize, transposed and dilated convolution)
@@ -60,9 +65,15 @@ def load_tensorflow(path: Path, options: ImportOptions = ImportOptions()) -> Imp
         data, signature = _freeze_saved_model(path)
     else:
         data = path.read_bytes()
-    graph = _Graph(_parse(data, path), path)
-    io_spec = graph.select_io(options, signature)
-    mod, outputs = _convert(graph, io_spec)
+    notes = io.StringIO()   # `hhbc: note:` lines, printed once the import succeeds (an error comes alone)
+    try:
+        with contextlib.redirect_stderr(notes):
+            graph = _Graph(_parse(data, path), path, options.limits)
+            io_spec = graph.select_io(options, signature)
+            mod, outputs = _convert(graph, io_spec)
+    except HhbcError as err:   # names come from the file: keep the message one printable line
+        raise HhbcError(one_line(str(err))) from None
+    sys.stderr.write(notes.getvalue())
     return ImportedModel(
         mod=mod, inputs=io_spec.inputs, outputs=outputs, source=path, format="tensorflow",
         source_ops=dict(Counter(graph.nodes[n].op for n in io_spec.needed)),
@@ -78,6 +89,14 @@ def _parse(data: bytes, path: Path):
     if not graph_def.node or any(not n.name or not n.op for n in graph_def.node):
         hint = "; for a SavedModel, give its directory" if path.name == "saved_model.pb" else ""
         raise HhbcError(f"{path}: not a TensorFlow GraphDef (no nodes){hint}")
+    for index, node in enumerate(graph_def.node):
+        # the protobuf runtime hands a string field that is not UTF-8 over as bytes
+        texts = [("name", node.name), ("op", node.op), *(("input", i) for i in node.input),
+                 *(("attribute name", k) for k in node.attr)]
+        bad = next((what for what, text in texts if not isinstance(text, str)), None)
+        if bad is not None:
+            name = node.name if isinstance(node.name, str) else node.name.decode("utf-8", "replace")
+            raise HhbcError(f"{path}: node {index} ('{name}'): its {bad} is not valid UTF-8")
     return graph_def
 
 
@@ -111,8 +130,9 @@ class _IOSpec:
 
 
 class _Graph:
-    def __init__(self, graph_def, path: Path):
+    def __init__(self, graph_def, path: Path, limits: Limits = DEFAULT_LIMITS):
         self.path = path
+        self.limits = limits
         self.nodes = {}
         for node in graph_def.node:
             if node.name in self.nodes:
@@ -122,8 +142,21 @@ class _Graph:
     def data_inputs(self, node) -> list[tuple[str, int]]:
         return [split_tensor(i) for i in node.input if not i.startswith("^")]
 
-    def attr(self, node, key: str, default: Any = None) -> Any:
-        return schema.attr_value(node.attr[key]) if key in node.attr else default
+    def attr(self, node, key: str, default: Any = None, kind: str | None = None) -> Any:
+        """An attribute as Python, checked against the kind hhbc reads it as (from _ATTR_KINDS,
+        `kind`, or the default's type): a mutated or hand-written graph may put a list where a
+        string belongs."""
+        if key not in node.attr:
+            return default
+        where = f"{self.path}: {node.op} node '{node.name}': attribute '{key}'"
+        try:
+            value = schema.attr_value(node.attr[key])
+        except ValueError as err:
+            raise HhbcError(f"{where}: cannot read the {_first_line(err)}") from None
+        kind = kind or _ATTR_KINDS.get(key) or _KIND_OF_DEFAULT.get(type(default))
+        if kind is not None and not _ATTR_CHECKS[kind](value):
+            raise HhbcError(f"{where} must be {_ATTR_WORDS[kind]}, not {_describe(value)}")
+        return value
 
     def _node_of(self, name: str, option: str) -> tuple[str, int]:
         ref = split_tensor(name)
@@ -195,15 +228,16 @@ class _Graph:
                     continue
                 state[name] = 1
                 stack.append((name, True))
-                for dep in reversed(self.data_inputs(self.nodes[name])):
+                node = self.nodes[name]
+                for dep in reversed(self.data_inputs(node)):
                     if dep in stops:
                         continue
                     if dep[0] not in self.nodes:
-                        raise HhbcError(f"{self.path}: node '{name}' reads '{dep[0]}', "
-                                        "which is not in the graph")
+                        raise HhbcError(f"{self.path}: {node.op} node '{name}': reads '{dep[0]}', "
+                                        "which no node of the graph produces")
                     if state.get(dep[0]) == 1:
-                        raise HhbcError(f"{self.path}: the graph has a cycle through '{dep[0]}' "
-                                        "(control flow is not supported)")
+                        raise HhbcError(f"{self.path}: {node.op} node '{name}': reads '{dep[0]}', which "
+                                        "depends on it: the graph has a cycle (control flow is not supported)")
                     if not state.get(dep[0]):
                         stack.append((dep[0], False))
         return order
@@ -230,6 +264,53 @@ class _Graph:
         if dims is not None:
             dims = [d if d >= 0 else None for d in dims]
         return dims, dtype
+
+
+# ---------------------------------------------------------------- attribute kinds
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_dims(v) -> bool:
+    return v is None or (isinstance(v, list) and all(_is_int(d) for d in v))
+
+
+_ATTR_CHECKS = {
+    "int": _is_int,
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, (bool, int)),
+    "str": lambda v: isinstance(v, str),
+    "type": _is_int,
+    "ints": lambda v: isinstance(v, list) and all(_is_int(d) for d in v),
+    "types": lambda v: isinstance(v, list) and all(_is_int(d) for d in v),
+    "shape": _is_dims,
+    "shapes": lambda v: isinstance(v, list) and all(_is_dims(d) for d in v),
+    "tensor": lambda v: hasattr(v, "tensor_shape"),
+}
+_ATTR_WORDS = {
+    "int": "an integer", "float": "a number", "bool": "a boolean", "str": "a string", "type": "a data type",
+    "ints": "a list of integers", "types": "a list of data types", "shape": "a shape",
+    "shapes": "a list of shapes", "tensor": "a tensor",
+}
+# attributes whose kind does not follow from the default a converter passes
+_ATTR_KINDS = {
+    "strides": "ints", "ksize": "ints", "dilations": "ints", "explicit_paddings": "ints",
+    "squeeze_dims": "ints", "padding": "str", "data_format": "str", "mode": "str",
+    "T": "type", "dtype": "type", "DstT": "type", "SrcT": "type", "out_type": "type", "output_type": "type",
+    "Tidx": "type", "Tshape": "type", "shape": "shape", "_output_shapes": "shapes",
+    "_output_types": "types", "value": "tensor",
+}
+_KIND_OF_DEFAULT = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def _describe(value) -> str:
+    if isinstance(value, list):
+        return f"a list {value[:8]}" if len(value) <= 8 else f"a list of {len(value)} values"
+    if isinstance(value, str):
+        return f"the string '{value[:40]}'"
+    if hasattr(value, "tensor_shape"):
+        return "a tensor"
+    return f"{type(value).__name__} {value!r}"[:60]
 
 
 # ---------------------------------------------------------------- conversion
@@ -306,25 +387,48 @@ class _Converter:
                 self.fail(f"reads the SpaceToBatchND '{ref[0]}'; hhbc supports it only before a "
                           "convolution (TF's dilated convolution)")
         try:
-            result = OPS[node.op](self, node, args)
+            with np.errstate(all="ignore"):   # constant arithmetic: inf/nan are values, not warnings
+                result = OPS[node.op](self, node, args)
+            results = result if isinstance(result, list) else [result]
+            for k, value in enumerate(results):
+                if isinstance(value, np.generic):   # numpy arithmetic on 0-d arrays gives scalars
+                    value = np.asarray(value)
+                if isinstance(value, self.relax.Call):
+                    value = self.emit(value)
+                results[k] = value
         except HhbcError:
             raise
         except Exception as err:   # TVM's shape checks and the like, worded as the node
-            self.fail(f"cannot import it: {_first_line(err)}")
+            self.fail(f"cannot import it: {cause_in_words(err)}")
         self.pending.subtract(self.graph.data_inputs(node))
-        results = result if isinstance(result, list) else [result]
         for k, value in enumerate(results):
-            if isinstance(value, np.generic):   # numpy arithmetic on 0-d arrays gives scalars
-                value = np.asarray(value)
-            if isinstance(value, self.relax.Call):
-                value = self.emit(value)
+            self._check_output(value, k)
             self.values[(node.name, k)] = value
+
+    def _check_output(self, value, k: int) -> None:
+        """A node's output tensor against the tensor-size limit (TVM only infers its shape)."""
+        if isinstance(value, np.ndarray):
+            self.check_size(value.shape, value.dtype, f"output {k}", constant=True)
+            return
+        if isinstance(value, Affine):
+            dims, dtype = list(value.out_shape), "float32"
+        elif isinstance(value, self.relax.Expr) and isinstance(value.ty, self.relax.TensorType) \
+                and value.ty.shape is not None:
+            try:
+                dims, dtype = [int(d) for d in value.ty.shape], str(value.ty.dtype)
+            except (TypeError, ValueError):   # a symbolic dim
+                return
+        else:
+            return
+        if 0 in dims:   # TVM's lowering divides by the extents of an empty tensor
+            self.fail(f"output {k} has shape {dims}: empty tensors are not supported")
+        self.check_size(dims, dtype, f"output {k}")
 
     def fail(self, message: str):
         raise HhbcError(f"{self.path}: {self.node.op} node '{self.node.name}': {message}")
 
-    def attr(self, key: str, default: Any = None) -> Any:
-        return self.graph.attr(self.node, key, default)
+    def attr(self, key: str, default: Any = None, kind: str | None = None) -> Any:
+        return self.graph.attr(self.node, key, default, kind)
 
     # -- values -------------------------------------------------------------------
     def emit(self, call, layer: str | None = None):
@@ -370,6 +474,16 @@ class _Converter:
         if not isinstance(value, self.relax.Expr):
             self.fail("reads a SpaceToBatchND; hhbc supports it only before a convolution")
         return tuple(int(d) for d in value.ty.shape)
+
+    def check_size(self, shape, dtype, what: str = "output", constant: bool = False) -> None:
+        """A tensor this node would make (a constant it evaluates, a tile, a fill) against the
+        limits, before anything is allocated: a constant against the weight limit, an
+        activation against the tensor limit."""
+        if any(not isinstance(d, (int, np.integer)) for d in shape):
+            self.fail(f"{what} has a non-integer shape {list(shape)}")
+        check = check_constant if constant else check_tensor
+        check(self.graph.limits, f"{self.path}: {self.node.op} node '{self.node.name}': {what}",
+              [int(d) for d in shape], dtype)
 
     def const(self, value, what: str) -> np.ndarray:
         if not isinstance(value, np.ndarray):

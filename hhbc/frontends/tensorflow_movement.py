@@ -179,6 +179,8 @@ def _tile(cv, node, args):
     reps = _ints(cv, multiples, "the multiples")
     if len(reps) != len(shape) or any(r < 0 for r in reps):
         cv.fail(f"multiples {reps} do not fit rank {len(shape)}")
+    cv.check_size([d * r for d, r in zip(shape, reps)], x.dtype if isinstance(x, np.ndarray) else "float32",
+                  constant=isinstance(x, np.ndarray))
     if isinstance(x, np.ndarray):
         return np.tile(x, reps)
     if 0 in reps:
@@ -202,6 +204,9 @@ def _broadcast_to(cv, node, args):
     x, target = args
     target = _ints(cv, target, "the shape")
     shape = list(cv.shape(x))
+    if any(t < 0 for t in target):
+        cv.fail(f"target shape {target} has a negative dimension")
+    cv.check_size(target, x.dtype if isinstance(x, np.ndarray) else "float32", constant=isinstance(x, np.ndarray))
     if isinstance(x, np.ndarray):
         return np.broadcast_to(x, target).copy()
     if len(target) < len(shape) or any(d not in (1, t) for d, t in zip(shape[::-1], target[::-1])):

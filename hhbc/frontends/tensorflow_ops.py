@@ -21,6 +21,10 @@ from hhbc.frontends import tensorflow_schema as schema
 if TYPE_CHECKING:
     from hhbc.frontends.tensorflow import _Converter
 
+# Largest stride, window, dilation or pad hhbc accepts: beyond it TVM's int32 shape
+# arithmetic overflows (and no real network comes near).
+MAX_WINDOW = 1 << 16
+
 # Ops that only pass their input on (in a frozen inference graph).
 _PASS_THROUGH = {"Identity", "StopGradient", "Snapshot", "CheckNumerics", "PreventGradient"}
 
@@ -74,6 +78,8 @@ def _spatial(cv: _Converter, key: str, fmt: str, default: int = 1, values=None) 
     values = values or cv.attr(key) or [default] * 4
     if len(values) != 4:
         cv.fail(f"{key} {values} must have 4 entries")
+    if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_WINDOW for v in values):
+        cv.fail(f"{key} {values}: every entry must be between 1 and {MAX_WINDOW}")
     batch, channel = (values[0], values[3]) if fmt == "NHWC" else (values[0], values[1])
     if (batch, channel) != (1, 1):
         cv.fail(f"{key} {values}: only the spatial dims may differ from 1")
@@ -87,6 +93,8 @@ def _pads(cv: _Converter, fmt: str, in_hw, kernel, strides, dilations) -> tuple[
         return (0, 0, 0, 0)
     if padding == "EXPLICIT":
         p = cv.attr("explicit_paddings") or [0] * 8
+        if len(p) != 8 or any(not 0 <= v <= MAX_WINDOW for v in p):
+            cv.fail(f"explicit_paddings {p} must be 8 values between 0 and {MAX_WINDOW}")
         (t, b), (l, r) = ((p[2], p[3]), (p[4], p[5])) if fmt == "NHWC" else ((p[4], p[5]), (p[6], p[7]))
         return (t, l, b, r)
     if padding != "SAME":
@@ -125,6 +133,12 @@ def _identity_n(cv, node, args):
 
 def _const(cv, node, args):
     tensor = cv.attr("value")
+    if tensor is None:
+        cv.fail("has no 'value' attribute")
+    dims = schema.shape_dims(tensor.tensor_shape) or []
+    dtype = schema.numpy_dtype(tensor.dtype)
+    if dtype is not None:
+        cv.check_size(dims, dtype, "value", constant=True)
     try:
         return schema.tensor_to_numpy(tensor)
     except (ValueError, KeyError) as err:
@@ -224,6 +238,8 @@ def _binary(cv, node, args, op: str | None = None):
         return _NUMPY_BINARY[op](a, b).astype(np.result_type(a, b))
     if op not in _RELAX_BINARY:
         cv.fail("only constant inputs are supported (shape arithmetic)")
+    if _RELAX_BINARY[op] == "divide" and isinstance(b, np.ndarray) and not np.all(b != 0):
+        cv.fail("divides by a constant that holds 0")   # TVM's constant folding aborts on it
     folded = _fold_into_affine(cv, op, a, b)
     if folded is not None:
         return folded
@@ -435,6 +451,7 @@ def _lrn(cv, node, args):
     if len(shape) != 4:
         cv.fail(f"needs a 4-D NHWC input, not {list(shape)}")
     c, r = shape[3], int(cv.attr("depth_radius", 5))
+    cv.check_size((c, 1, 1, c), "float32", "the channel window", constant=True)
     band = np.zeros((c, 1, 1, c), np.float32)   # OHWI
     for o in range(c):
         band[o, 0, 0, max(0, o - r):min(c, o + r + 1)] = 1.0
@@ -488,7 +505,7 @@ def _reshape(cv, node, args):
 def _squeeze(cv, node, args):
     x = args[0]
     in_shape = cv.shape(x)
-    dims = cv.attr("squeeze_dims") or cv.attr("axis") or []
+    dims = cv.attr("squeeze_dims") or cv.attr("axis", kind="ints") or []
     axes = _axes(cv, np.array(dims, np.int64), len(in_shape)) if dims else \
         [i for i, d in enumerate(in_shape) if d == 1]
     if any(in_shape[a] != 1 for a in axes):
@@ -566,6 +583,8 @@ def _pad(cv, node, args):
     paddings = np.asarray(paddings).reshape(-1, 2)
     if paddings.shape[0] != rank or (paddings < 0).any():
         cv.fail(f"paddings {paddings.tolist()} do not fit rank {rank}")
+    cv.check_size([int(d) + int(p.sum()) for d, p in zip(cv.shape(x), paddings)],
+                  x.dtype if isinstance(x, np.ndarray) else "float32", constant=isinstance(x, np.ndarray))
     value = 0.0
     if node.op == "PadV2":
         value = float(np.asarray(cv.const(args[2], "constant_values")).reshape(-1)[0])
@@ -592,6 +611,26 @@ def _constant_only(fn: Callable):
         return fn(cv, *args)
 
     return convert
+
+
+def _fill(cv, dims, value):
+    dims = [int(d) for d in np.asarray(dims).reshape(-1)]
+    if np.asarray(value).size != 1:
+        cv.fail(f"the value must be a scalar, not of shape {list(np.shape(value))}")
+    cv.check_size(dims, value.dtype, constant=True)
+    return np.full(dims, np.asarray(value).reshape(()), value.dtype)
+
+
+def _range(cv, start, limit, delta):
+    values = [np.asarray(v).reshape(-1) for v in (start, limit, delta)]
+    if any(v.size != 1 for v in values):
+        cv.fail("start, limit and delta must be scalars")
+    start, limit, delta = (v[0] for v in values)
+    if delta == 0 or not all(np.isfinite(v) for v in (start, limit, delta)):
+        cv.fail(f"delta {delta} with start {start}, limit {limit}: delta must be non-zero and all finite")
+    dtype = np.result_type(start, limit, delta)
+    cv.check_size([max(0, int(np.ceil((float(limit) - float(start)) / float(delta))))], dtype, constant=True)
+    return np.arange(start, limit, delta).astype(dtype)
 
 
 def _shape_of(cv, node, args):
@@ -664,9 +703,8 @@ OPS: dict[str, Callable] = {
     "ConcatV2": _concat, "Concat": _concat, "Pack": _pack,
     "Pad": _pad, "PadV2": _pad, "Transpose": _transpose,
     "Shape": _shape_of, "Size": _shape_of, "Rank": _shape_of, "Cast": _cast,
-    "Fill": _constant_only(lambda cv, dims, value: np.full([int(d) for d in dims], value, value.dtype)),
-    "Range": _constant_only(lambda cv, start, limit, delta: np.arange(start, limit, delta).astype(
-        np.result_type(start, limit, delta))),
+    "Fill": _constant_only(lambda cv, dims, value: _fill(cv, dims, value)),
+    "Range": _constant_only(lambda cv, start, limit, delta: _range(cv, start, limit, delta)),
     "LRN": _lrn,
     "ZerosLike": _constant_only(lambda cv, x: np.zeros_like(x)),
     "OnesLike": _constant_only(lambda cv, x: np.ones_like(x)),

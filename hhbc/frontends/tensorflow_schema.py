@@ -103,6 +103,8 @@ def parse_graph_def(data: bytes):
 
 
 def dtype_name(number: int) -> str:
+    if not isinstance(number, int):
+        return f"DataType({number!r})"
     value = messages()["DataType"].values_by_number.get(number - 100 if number > 100 else number)
     return value.name if value is not None else f"DataType({number})"
 
@@ -158,7 +160,7 @@ def tensor_to_numpy(tensor) -> np.ndarray:
 
 
 def attr_value(value) -> Any:
-    """An AttrValue as Python: int, float, bool, str, dtype number, dims, ndarray or a list."""
+    """An AttrValue as Python: int, float, bool, str, dtype number, dims, TensorProto or a list."""
     if value.HasField("list"):
         lst = value.list
         for field in ("i", "f", "b", "type"):
@@ -169,8 +171,8 @@ def attr_value(value) -> Any:
             return [s.decode("utf-8", "replace") for s in lst.s]
         if lst.shape:
             return [shape_dims(s) for s in lst.shape]
-        if lst.tensor:
-            return [tensor_to_numpy(t) for t in lst.tensor]
+        if lst.tensor:   # as messages, like a single tensor: the reader decides (and checks sizes)
+            return list(lst.tensor)
         return []
     if value.HasField("s"):
         return value.s.decode("utf-8", "replace")
