@@ -136,23 +136,23 @@ def check_tensor(limits: Limits, what: str, shape: Sequence[int], dtype) -> None
     """`what` (e.g. "input 'x'") of `shape`/`dtype` must fit limits.tensor_bytes:
     "input 'x': 1x3x60000x60000 float32 is 43.2 GB, above the limit of 256 MiB (--max-tensor raises it)".
     A negative dimension is refused as well (a declared shape left unknown)."""
-    if any(int(d) < 0 for d in shape):
-        raise HhbcError(f"{what}: shape {list(shape)} has a negative dimension")
-    size = tensor_bytes(shape, dtype)
-    if _over(limits.tensor_bytes, size):
-        raise HhbcError(f"{what}: {_describe(shape, dtype)} is {format_bytes(size)}, above the limit of "
-                        f"{format_bytes(limits.tensor_bytes)} ({OPTIONS['tensor_bytes']} raises it)")
+    _check_size(limits, "tensor_bytes", "limit", what, shape, dtype)
 
 
 def check_constant(limits: Limits, what: str, shape: Sequence[int], dtype) -> int:
     """One constant (initializer, weight) against limits.weight_bytes, not the activation
     limit: VGG19's fc6 weight alone is 411 MB. Returns its bytes (for the caller's total)."""
+    return _check_size(limits, "weight_bytes", "weight limit", what, shape, dtype)
+
+
+def _check_size(limits: Limits, field: str, label: str, what: str, shape: Sequence[int], dtype) -> int:
     if any(int(d) < 0 for d in shape):
         raise HhbcError(f"{what}: shape {list(shape)} has a negative dimension")
     size = tensor_bytes(shape, dtype)
-    if _over(limits.weight_bytes, size):
-        raise HhbcError(f"{what}: {_describe(shape, dtype)} is {format_bytes(size)}, above the weight limit of "
-                        f"{format_bytes(limits.weight_bytes)} ({OPTIONS['weight_bytes']} raises it)")
+    limit = getattr(limits, field)
+    if _over(limit, size):
+        raise HhbcError(f"{what}: {_describe(shape, dtype)} is {format_bytes(size)}, above the {label} of "
+                        f"{format_bytes(limit)} ({OPTIONS[field]} raises it)")
     return size
 
 
