@@ -2,6 +2,7 @@
 #   make demo    build the bundled DS-CNN demo model, compile it for c906, run it under QEMU, compare
 #   make test    the whole test suite
 #   make bench   regenerate BENCHMARKS.md (instruction counts under QEMU)
+#   make fuzz    the long fuzz run of `hhbc compile`, per format (docs/fuzzing.md)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,6 +10,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MODEL := build/kws_dscnn.onnx
 PYTEST_ARGS ?=
+FUZZ_RUNS ?= 10000
+FUZZ_SECONDS ?= 0
+FUZZ_JOBS ?= 1
+FUZZ_FORMATS ?= onnx tflite pb prototxt caffemodel
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +34,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m hhbc.bench_report BENCHMARKS.md
 
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.long --runs $(FUZZ_RUNS) --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_FORMATS)
+
 clean:
 	rm -rf build
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench fuzz clean

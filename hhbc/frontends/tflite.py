@@ -23,6 +23,7 @@ interpreter's hybrid kernels quantize activations on the fly and hhbc does not.
 from __future__ import annotations
 
 import gc
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,7 @@ def load_tflite(path: Path, options: ImportOptions = ImportOptions()) -> Importe
         _check_int8(graph, path)
     else:
         graph.hybrid = hybrid_weights(graph)
+        _check_quantization(graph, path, only=graph.hybrid)
         _check_float(graph, path)
         _check_supported(graph, path)
     inputs, output_names = _select_io(graph, path, options, int8)
@@ -166,7 +168,12 @@ def read_tflite(path: Path, buf: bytes) -> _Graph:
         tensors = []
         for i in range(sg.TensorsLength()):
             t = sg.Tensors(i)
-            name = t.Name().decode("utf-8", "replace") if t.Name() is not None else f"tensor_{i}"
+            raw = t.Name()
+            try:
+                name = raw.decode("utf-8") if raw is not None else f"tensor_{i}"
+            except UnicodeDecodeError:   # TVM's importer decodes names strictly
+                raise HhbcError(f"{path}: not a valid TFLite model (the name of tensor {i} is not "
+                                f"UTF-8: {raw[:40]!r})") from None
             q = t.Quantization()
             quantized = q is not None and (q.ScaleLength() > 0 or q.DetailsType() != 0)
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
@@ -187,10 +194,11 @@ def read_tflite(path: Path, buf: bytes) -> _Graph:
             custom = (oc.CustomCode() or b"").decode("utf-8", "replace") if code == "CUSTOM" else ""
             ins = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
             outs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
-            for x in ins + outs:
-                if x >= len(tensors):
-                    raise HhbcError(f"{path}: not a valid TFLite model (op {i} names tensor {x} "
-                                    f"of {len(tensors)})")
+            # -1: an optional input left out; an output is always a tensor
+            bad = [x for x in ins if not -1 <= x < len(tensors)] + [x for x in outs if not 0 <= x < len(tensors)]
+            if bad:
+                raise HhbcError(f"{path}: not a valid TFLite model (op {i} names tensor {bad[0]} "
+                                f"of {len(tensors)})")
             ops.append(_Op(i, code, custom, ins, outs))
         inputs = [int(x) for x in sg.InputsAsNumpy()] if sg.InputsLength() else []
         outputs = [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
@@ -310,6 +318,7 @@ def _check_int8(graph: _Graph, path: Path) -> None:
     _check_supported(graph, path, INT8_OPS, "int8 ")
     import tflite
     float_io = _float_io_tensors(graph) | _index_outputs(graph)
+    _check_quantization(graph, path, float_io)
     for op in graph.ops:
         for idx in op.inputs + op.outputs:
             t = graph.tensors[idx] if idx >= 0 and idx not in float_io else None
@@ -323,6 +332,45 @@ def _check_int8(graph: _Graph, path: Path) -> None:
             if opts.Beta() != 1.0:
                 raise HhbcError(f"{path}: int8 SOFTMAX with beta {opts.Beta():g} is not supported "
                                 f"({graph.op_label(op)})")
+
+
+_ZERO_POINT_RANGE = {"int8": (-128, 127), "int32": (-2**31, 2**31 - 1)}
+
+
+def _check_quantization(graph: _Graph, path: Path, skip: set[int] = frozenset(),
+                        only: set[int] | None = None) -> None:
+    """The quantization of every tensor an op reads or writes (or of `only`), before any
+    fixed-point parameter is derived from it: scales positive and finite, one zero point or
+    one per scale, zero points in the type's range, per-channel scales along an existing axis
+    with one scale per channel."""
+    for op in graph.ops:
+        for idx in op.inputs + op.outputs:
+            if idx < 0 or idx in skip or (only is not None and idx not in only):
+                continue
+            t = graph.tensors[idx]
+            if not t.scale:
+                continue
+            what = f"tensor '{t.name}' of {graph.op_label(op)}"
+            bad = [v for v in t.scale if not (math.isfinite(v) and v > 0.0)]
+            if bad:
+                raise HhbcError(f"{path}: {what} has quantization scale {bad[0]:g} (scales must be "
+                                f"positive and finite)")
+            if t.zero_point and len(t.zero_point) not in (1, len(t.scale)):
+                raise HhbcError(f"{path}: {what} has {len(t.zero_point)} zero points for "
+                                f"{len(t.scale)} scales")
+            lo, hi = _ZERO_POINT_RANGE.get(t.dtype, (-2**63, 2**63 - 1))
+            off = [z for z in t.zero_point if not lo <= z <= hi]
+            if off:
+                raise HhbcError(f"{path}: {what} has zero point {off[0]}, outside the {t.dtype} "
+                                f"range [{lo}, {hi}]")
+            if len(t.scale) > 1:
+                if not 0 <= t.quant_axis < len(t.shape):
+                    raise HhbcError(f"{path}: {what} is quantized per channel along axis "
+                                    f"{t.quant_axis}, which a rank-{len(t.shape)} tensor does not have")
+                if t.shape[t.quant_axis] != len(t.scale):
+                    raise HhbcError(f"{path}: {what} has {len(t.scale)} scales for "
+                                    f"{t.shape[t.quant_axis]} channels (axis {t.quant_axis} of "
+                                    f"{list(t.shape)})")
 
 
 def _check_supported(graph: _Graph, path: Path, supported=SUPPORTED_OPS, kind: str = "",
@@ -412,7 +460,7 @@ def _import_relax(graph: _Graph, inputs: list[TensorInfo], output_names: list[st
     in_idx = {by_name[i.name] for i in inputs}
     out_idx = [by_name[n] for n in output_names]
     ops = _needed_ops(graph, in_idx, out_idx, path)
-    converter = None
+    converter = bb = None
     message = None
     with quiet():
         try:
@@ -440,7 +488,9 @@ def _import_relax(graph: _Graph, inputs: list[TensorInfo], output_names: list[st
             where = converter.current if converter is not None else None
             at = f" at {graph.op_label(where)}" if where is not None else ""
             message = f"{path}: TVM could not import the model{at}: {_first_line(err)}"
-        del converter
+        # Drop the half-built function here, silenced: TVM warns on stderr when a BlockBuilder
+        # with open blocks is destroyed, which would otherwise happen after the error line.
+        converter = bb = None
         gc.collect()
     raise HhbcError(message)
 

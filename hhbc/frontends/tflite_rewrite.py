@@ -69,7 +69,7 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
     schema = _schema(path)
     import flatbuffers
 
-    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    model = _unpack(schema, buf, path)
     if len(model.subgraphs) != 1:
         raise HhbcError(f"{path}: float16/sparse weights or one-scale quantization axes in a model with "
                         f"{len(model.subgraphs)} subgraphs are not supported")
@@ -84,9 +84,9 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
         op = sg.operators[k]
         src, dst = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
         if graph.ops[k].code == "DEQUANTIZE":
-            data, dtype = _dequantized(src, _tensor_array(model, src)), _FLOAT32
+            data, dtype = _dequantized(src, _tensor_array(model, src, path), path), _FLOAT32
         else:
-            data, dtype = _tensor_array(model, src), src.type
+            data, dtype = _tensor_array(model, src, path), src.type
         _set_constant(schema, model, dst, data, dtype, path)
         if dtype == _FLOAT32:
             dst.quantization = None
@@ -99,19 +99,41 @@ def plain_weights(graph, buf: bytes, path: Path) -> bytes:
     return bytes(builder.Output())
 
 
-def _dequantized(t, q: np.ndarray) -> np.ndarray:
+def _dequantized(t, q: np.ndarray, path: Path) -> np.ndarray:
     """A DEQUANTIZE's float32 result on constant `q`: float16 widened, else scale * (q - zero_point)
     (per channel along the quantized dimension), as TFLite's reference DEQUANTIZE computes it."""
     if t.type == _FLOAT16:
         return q.astype(np.float32)
-    quant = t.quantization
-    scale = np.asarray(quant.scale, np.float32)
-    zero = np.asarray(quant.zeroPoint if quant.zeroPoint is not None else [0] * scale.size, np.int32)
-    if scale.size > 1:
-        shape = [1] * q.ndim
-        shape[quant.quantizedDimension] = scale.size
-        scale, zero = scale.reshape(shape), zero.reshape(shape)
+    scale, zero = _scales(t, q, path)
     return ((q.astype(np.int32) - zero).astype(np.float32) * scale).astype(np.float32)
+
+
+def _scales(t, q: np.ndarray, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, zero point) of constant `t`, shaped to broadcast against its data `q`; a
+    quantization that does not fit the data is a one-line error naming the tensor."""
+    quant = t.quantization
+    scale = np.asarray(quant.scale if quant is not None and quant.scale is not None else [], np.float32)
+    if scale.size == 0:
+        raise HhbcError(f"{path}: quantized constant '{_name(t)}' has no scale")
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise HhbcError(f"{path}: quantized constant '{_name(t)}' has scale "
+                        f"{scale[~(np.isfinite(scale) & (scale > 0))][0]:g} (scales must be positive and finite)")
+    zeros = quant.zeroPoint if quant.zeroPoint is not None and len(quant.zeroPoint) else [0] * scale.size
+    zero = np.asarray(zeros, np.int64)
+    if zero.size not in (1, scale.size) or np.any(np.abs(zero) > 2**31 - 1):
+        raise HhbcError(f"{path}: quantized constant '{_name(t)}' has zero points {zero[:4].tolist()}"
+                        f"{'...' if zero.size > 4 else ''} for {scale.size} scale(s)")
+    zero = zero.astype(np.int32)
+    if scale.size > 1:
+        axis = quant.quantizedDimension
+        if not 0 <= axis < q.ndim or q.shape[axis] != scale.size:
+            raise HhbcError(f"{path}: quantized constant '{_name(t)}' {list(q.shape)} has {scale.size} "
+                            f"scales along axis {axis}")
+        shape = [1] * q.ndim
+        shape[axis] = scale.size
+        scale = scale.reshape(shape)
+        zero = np.broadcast_to(zero, scale.size).reshape(shape)
+    return scale, zero
 
 
 def dequantized_weights(buf: bytes, tensors: set[int], path: Path) -> bytes:
@@ -123,22 +145,28 @@ def dequantized_weights(buf: bytes, tensors: set[int], path: Path) -> bytes:
     schema = _schema(path)
     import flatbuffers
 
-    model = schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    model = _unpack(schema, buf, path)
     sg = model.subgraphs[0]
     for idx in sorted(tensors):
         t = sg.tensors[idx]
-        q = _tensor_array(model, t).astype(np.float32)
-        scale = np.asarray(t.quantization.scale, np.float32)
-        zero = np.asarray(t.quantization.zeroPoint, np.float32)
-        if scale.size > 1:   # per channel, along quantizedDimension
-            shape = [1] * q.ndim
-            shape[t.quantization.quantizedDimension] = scale.size
-            scale, zero = scale.reshape(shape), zero.reshape(shape)
+        q = _tensor_array(model, t, path).astype(np.float32)
+        scale, zero = _scales(t, q, path)   # per channel along quantizedDimension, or one
+        zero = zero.astype(np.float32)
         _set_constant(schema, model, t, ((q - zero) * scale).astype(np.float32), _FLOAT32, path)
         t.quantization = None
     builder = flatbuffers.Builder(len(buf) * 4 + 1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def _unpack(schema, buf: bytes, path: Path):
+    """The whole flatbuffer as objects. Unpacking reads every table (builtin options too, which
+    read_tflite does not walk): an offset past the end is a one-line error here."""
+    try:
+        return schema.ModelT.InitFromPackedBuf(bytearray(buf), 0)
+    except Exception as err:   # flatbuffers raises struct.error, IndexError, ValueError, ...
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise HhbcError(f"{path}: truncated or corrupt TFLite model ({type(err).__name__}: {first})") from None
 
 
 def _schema(path: Path):
@@ -154,11 +182,22 @@ def _schema(path: Path):
     return schema
 
 
-def _tensor_array(model, t) -> np.ndarray:
-    """A constant tensor's data, dense, shaped."""
+def _tensor_array(model, t, path: Path) -> np.ndarray:
+    """A constant tensor's data, dense, shaped; data that does not fit the tensor's type and
+    shape is a one-line error naming it."""
+    if not 0 <= t.buffer < len(model.buffers):
+        raise HhbcError(f"{path}: constant '{_name(t)}' names buffer {t.buffer} of {len(model.buffers)}")
+    if t.type not in _NP_TYPES:
+        raise HhbcError(f"{path}: constant '{_name(t)}' has TFLite type {t.type}, which hhbc cannot read")
     data = model.buffers[t.buffer].data
     raw = np.asarray(data if data is not None else [], np.uint8).tobytes()
-    return np.frombuffer(raw, _NP_TYPES[t.type]).reshape([int(d) for d in t.shape])
+    dtype = np.dtype(_NP_TYPES[t.type])
+    shape = [int(d) for d in t.shape] if t.shape is not None else []
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if any(d < 0 for d in shape) or len(raw) != count * dtype.itemsize:
+        raise HhbcError(f"{path}: constant '{_name(t)}' of shape {shape} and type {dtype.name} holds "
+                        f"{len(raw)} bytes, not {max(count, 0) * dtype.itemsize}")
+    return np.frombuffer(raw, dtype).reshape(shape)
 
 
 def _set_constant(schema, model, t, array: np.ndarray, tensor_type: int, path: Path) -> None:

@@ -98,6 +98,15 @@ def _emit_q(lw, op, var, inputs, params, consts, out_q: Quant, macs: int = 0) ->
 
 
 def lower_quantized(lw, var, name: str, fn: relax.Function) -> Tensor:
+    try:
+        return _lower_quantized(lw, var, name, fn)
+    except fp.QuantParamError as err:   # scales the fixed-point arithmetic cannot represent
+        op = name.removeprefix("hhbc.q").removeprefix("hhbc.")
+        raise HhbcError(f"layer '{lw.layer}': int8 {op}: its quantization scales give a "
+                        f"fixed-point parameter out of range ({err})") from None
+
+
+def _lower_quantized(lw, var, name: str, fn: relax.Function) -> Tensor:
     group = CompositeBody(fn)
     if name == "hhbc.qconv2d":
         return _qconv(lw, var, group)

@@ -40,6 +40,12 @@ ADD_LEFT_SHIFT = 20
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 
 
+class QuantParamError(ValueError):
+    """Quantization scales whose fixed-point parameters the int8 kernels cannot represent (a
+    multiplier that is not finite or needs a left shift past 31 bits, a softmax input scale too
+    small for Q5.26). The lowering reports it against the layer (lower/quantized.py)."""
+
+
 def f32(x: float) -> np.float32:
     """x as the float32 a .tflite file stores."""
     return np.float32(x)
@@ -73,7 +79,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     significand that rounded up to 2^31, flush |real| < ~2^-32 to (0, 0)."""
     real = float(real)
     if not math.isfinite(real):
-        raise ValueError(f"multiplier {real} is not finite")
+        raise QuantParamError(f"multiplier {real} is not finite")
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)
@@ -83,6 +89,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         return 0, 0
+    if shift > 31:   # hhbc_fp_mul_by_qm shifts left by 0..31 bits
+        raise QuantParamError(f"multiplier {real:g} is too large (2^31 or more)")
     return q_fixed, shift
 
 
@@ -230,7 +238,7 @@ def softmax_params(input_scale: float, beta: float = 1.0) -> SoftmaxParams:
     real = min(float(f32(beta)) * float(f32(input_scale)) * float(1 << (31 - bits)),
                float(2**31 - 1))
     if not real > 1.0:
-        raise ValueError(f"softmax beta * input scale {real / 2**26:g} is too small")
+        raise QuantParamError(f"softmax beta * input scale {real / 2**26:g} is too small")
     multiplier, left_shift = quantize_multiplier(real)
     radius = math.floor(1.0 * ((1 << bits) - 1) * (1 << (31 - bits)) / (1 << left_shift))
     return SoftmaxParams(multiplier, left_shift, -int(radius))
@@ -263,10 +271,10 @@ def hardswish_params(input_scale: float, output_scale: float) -> HardSwishParams
     om, oe = quantize_multiplier(float(hires / f32(output_scale)))
     rm, re = quantize_multiplier(float(hires / reluish_scale))
     if oe > 0 or -oe > 15:
-        raise ValueError(f"hard-swish output rescale exponent {oe} outside [-15, 0] "
+        raise QuantParamError(f"hard-swish output rescale exponent {oe} outside [-15, 0] "
                          f"(input scale {input_scale}, output scale {output_scale})")
     if re < -15 or re > 31:
-        raise ValueError(f"hard-swish reluish exponent {re} outside [-15, 31]")
+        raise QuantParamError(f"hard-swish reluish exponent {re} outside [-15, 31]")
     return HardSwishParams(_downscale_to_int16(om), oe, _downscale_to_int16(rm), re)
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hhbc.quantize.fixedpoint import INT8_MAX, INT8_MIN, _libm_f, f32, quantize_multiplier, round_half_away
+from hhbc.quantize.fixedpoint import (INT8_MAX, INT8_MIN, QuantParamError, _libm_f, f32, quantize_multiplier,
+                                      round_half_away)
 
 # squared_difference.cc: both inputs shifted left by 7 before their rescale
 SQUARED_DIFFERENCE_LEFT_SHIFT = 7
@@ -42,7 +43,7 @@ def squared_difference_params(a_scale: float, b_scale: float, output_scale: floa
     bm, bsh = quantize_multiplier(sb / twice_max)
     om, osh = quantize_multiplier(twice_max * twice_max / (float(1 << (2 * SQUARED_DIFFERENCE_LEFT_SHIFT)) * so))
     if max(ash, bsh, osh) > 0:
-        raise ValueError(f"output scale {so:g} too small for input scales {sa:g}, {sb:g} "
+        raise QuantParamError(f"output scale {so:g} too small for input scales {sa:g}, {sb:g} "
                          "(TFLite needs a rescale below one)")
     return SquaredDifferenceParams(SQUARED_DIFFERENCE_LEFT_SHIFT, am, ash, bm, bsh, om, osh)
 
