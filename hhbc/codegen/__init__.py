@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -43,7 +44,9 @@ class CLayer:
     tensors_decl: list[str] = field(default_factory=list)
 
 
+@functools.cache
 def _env() -> jinja2.Environment:
+    """One environment per process: jinja compiles each template once, not once per model."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                               trim_blocks=True, lstrip_blocks=True)
