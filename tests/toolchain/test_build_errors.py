@@ -6,6 +6,7 @@ import os
 import re
 import resource
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,17 +37,16 @@ def project(cli, tmp_path) -> Path:
     return out
 
 
-def _build(cli, project: Path, *extra: str, **kwargs):
-    """Rebuild the project through the CLI (compile --build rewrites the sources, so use the
-    same model file and break things after)."""
-    code = ("import sys; from pathlib import Path; from hhbc.cli import main; "
+def _build(project: Path, *extra: str, **kwargs):
+    """hhbc's build step alone on an already generated (then broken) project, in a subprocess,
+    printing its error as the CLI does (`compile --build` would write the sources again)."""
+    code = ("import sys; from pathlib import Path; "
             "from hhbc.build import build; from hhbc.errors import HhbcError; "
             "from hhbc.targets import get_target\n"
             "try:\n"
             f"    build(Path({str(project)!r}), get_target('host'){''.join(', ' + e for e in extra)})\n"
             "except HhbcError as err:\n"
             "    print(f'hhbc: error: {err}', file=sys.stderr); sys.exit(err.exit_code)\n")
-    import subprocess
     environ = dict(os.environ, **kwargs.pop("env", {}))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, **kwargs)
 
@@ -60,7 +60,7 @@ def _log_path(line: str) -> Path:
 def test_compile_error_names_first_error_and_log(cli, project):
     with open(project / "model.c", "a") as f:
         f.write("int broken = ;\n")
-    line = assert_one_line_error(_build(cli, project), "error:", "model.c", code=3)
+    line = assert_one_line_error(_build(project), "error:", "model.c", code=3)
     log = _log_path(line)
     assert log == project / "build.log" and "int broken" not in line
     assert "error:" in log.read_text() and "cc " in log.read_text()
@@ -69,12 +69,12 @@ def test_compile_error_names_first_error_and_log(cli, project):
 def test_link_error_names_the_symbol(cli, project):
     makefile = project / "Makefile"
     makefile.write_text(makefile.read_text().replace(" kernels/conv2d.c", ""))
-    line = assert_one_line_error(_build(cli, project), "undefined reference", "conv2d", code=3)
+    line = assert_one_line_error(_build(project), "undefined reference", "conv2d", code=3)
     assert _log_path(line).is_file()
 
 
 def test_missing_compiler(cli, project):
-    proc = _build(cli, project, "cc='no-such-cc'")
+    proc = _build(project, "cc='no-such-cc'")
     assert_one_line_error(proc, "no-such-cc", "not on PATH", code=3)
 
 
@@ -83,7 +83,7 @@ def test_missing_host_cc(cli, project, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "make").symlink_to("/usr/bin/make")
-    proc = _build(cli, project, env={"PATH": str(bin_dir)})
+    proc = _build(project, env={"PATH": str(bin_dir)})
     assert_one_line_error(proc, "'cc'", code=3)
 
 
@@ -94,7 +94,6 @@ def test_missing_zig(cli, tmp_path):
     model = tmp_path / "relu.onnx"
     onnx.save(helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y]),
                                 opset_imports=[helper.make_opsetid("", 13)]), str(model))
-    import subprocess
     code = ("import sys; sys.modules['ziglang'] = None\nfrom hhbc.cli import main\n"
             f"sys.exit(main(['compile', {str(model)!r}, '--target', 'c906', '-o', {str(tmp_path / 'out')!r}, "
             "'-q', '--build']))")
@@ -108,8 +107,8 @@ def _small_disk():
     resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 
 
-def test_full_disk_during_build(cli, project):
-    proc = _build(cli, project, preexec_fn=_small_disk)
+def test_full_disk_during_build(project):
+    proc = _build(project, preexec_fn=_small_disk)
     line = assert_one_line_error(proc, code=3)
     assert re.search("file size limit exceeded|file too large|no space left", line, re.IGNORECASE), line
 
