@@ -13,6 +13,7 @@ from hhbc.build import build
 from hhbc.compiler import Compiled, Progress, compile_model
 from hhbc.errors import HhbcError
 from hhbc.frontends import ImportOptions
+from hhbc.quantize.ptq import PtqOptions
 from hhbc.profile import COUNTERS, count_instructions
 from hhbc.runner import default_inputs
 from hhbc.targets import Target
@@ -82,7 +83,8 @@ def code_bytes(elf: Path, prefix: str) -> int:
 def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
           inputs: Sequence[np.ndarray] | None = None, options: ImportOptions = ImportOptions(),
           prefix: str = "model", out_dir: str | Path | None = None,
-          progress: Progress | None = None, scheme: str = "float32") -> BenchResult:
+          progress: Progress | None = None, scheme: str = "float32",
+          ptq: PtqOptions | None = None) -> BenchResult:
     """Compile with layer markers, run once under the counting plugin, attribute counts."""
     progress = progress or Progress(False)
     if target.is_host:
@@ -90,7 +92,7 @@ def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
     with tempfile.TemporaryDirectory(prefix="hhbc-bench-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
-                                 progress=progress, scheme=scheme)
+                                 progress=progress, scheme=scheme, ptq=ptq)
         progress(f"building for {target.name} with layer markers")
         elf = build(project, target, extra_cflags=PROFILE_FLAG)
         arrays = list(inputs) if inputs is not None else default_inputs(compiled.model.inputs)
@@ -134,7 +136,8 @@ def format_report(r: BenchResult) -> str:
     lines.append(f"total: {t['total']} instructions per inference ({t['scalar']} scalar, {t['vec_arith']} vector "
                  f"arithmetic, {t['vec_mem']} vector load/store, {t['vsetvl']} vsetvl); "
                  f"LMUL-weighted {r.lmul_weighted}")
-    sew, kind = {"float16": (16, "fp16"), "int8": (8, "int8")}.get(r.scheme, (32, "fp32"))
+    sew, kind = {"float16": (16, "fp16"), "int8": (8, "int8")}.get(
+        "int8" if r.scheme.startswith("int8") else r.scheme, (32, "fp32"))
     bound = r.vector_lower_bound(sew)
     lines.append(f"MACs: {r.macs}, {100 * r.vector_mac_share:.1f}% in vector kernels"
                  + (f"; {kind} vector lower bound {bound} instructions" if bound else ""))

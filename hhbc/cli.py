@@ -38,12 +38,39 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                         "'3,1': needed for an integer input that gives a shape (Expand's shape); repeatable")
     p.add_argument("--weights", help="Caffe: the .caffemodel (default: beside the .prototxt)")
     p.add_argument("-qs", "--quantization-scheme", dest="scheme", default="float32",
-                   help="float32 (default for float models) or float16: IEEE half activations and weights, "
-                        "float32 accumulation (HHB -qs)")
+                   help="float32 (default for float models); float16: IEEE half activations and weights, "
+                        "float32 accumulation; int8_asym_w_sym, int8_asym, int8_sym: post-training int8 "
+                        "quantization with -cd calibration data (HHB -qs; docs/quantization.md)")
+    _add_calibration_options(p)
     p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")
     p.add_argument("-v", "--verbose", action="store_true", help="show the graph after each optimization")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     _add_limit_options(p)
+
+
+def _add_calibration_options(p: argparse.ArgumentParser) -> None:
+    """-cd, HHB's preprocessing options and the calibration mode (int8 schemes)."""
+    from hhbc.quantize.calibrate import DEFAULT_PERCENTILE
+    from hhbc.quantize.dataset import add_dataset_options
+
+    add_dataset_options(p)
+    p.add_argument("--calibrate-mode", dest="calibrate_mode", default="maxmin",
+                   help="how calibration turns observed values into int8 ranges: maxmin (default), "
+                        "percentile, kl_divergence")
+    p.add_argument("--calibrate-percentile", dest="calibrate_percentile", type=float,
+                   default=DEFAULT_PERCENTILE,
+                   help=f"percentile mode: the percentile of each tensor's magnitudes kept "
+                        f"(default {DEFAULT_PERCENTILE:g})")
+
+
+def _ptq_options(args):
+    """The post-training quantization options the command line asks for."""
+    from hhbc.quantize.calibrate import check_mode, check_percentile
+    from hhbc.quantize.dataset import preprocess_from_args
+    from hhbc.quantize.ptq import PtqOptions
+
+    return PtqOptions(dataset=args.calibrate_dataset, preprocess=preprocess_from_args(args),
+                      mode=check_mode(args.calibrate_mode), percentile=check_percentile(args.calibrate_percentile))
 
 
 def _add_limit_options(p: argparse.ArgumentParser) -> None:
@@ -193,7 +220,7 @@ def _compile(args, argv, out_dir: Path):
     compiled = compile_model(
         args.model, target, out_dir, options=_import_options(args), prefix=args.name, vlen=args.vlen,
         verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress, scheme=args.scheme,
-        guard=args.guard)
+        guard=args.guard, ptq=_ptq_options(args))
     return target, compiled, progress
 
 
@@ -270,7 +297,7 @@ def _cmd_run(args, argv) -> int:
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
         options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
         command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme,
-        expected=expected, guard=args.guard)
+        expected=expected, guard=args.guard, ptq=_ptq_options(args))
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)
@@ -278,6 +305,8 @@ def _cmd_run(args, argv) -> int:
             np.save(save / f"out_{k}.npy", array)
     for c in result.comparisons:
         print(c.line())
+    for a in result.accuracy:
+        print(a.line())
     bad = [c.name for c in result.comparisons if not c.ok]
     if bad:
         against = "the --expected outputs" if expected is not None else result.compiled.model.format
@@ -296,7 +325,7 @@ def _cmd_bench(args) -> int:
 
     result = bench(args.model, get_target(args.target), vlen=args.vlen, inputs=_load_inputs(args.input),
                    options=_import_options(args), prefix=args.name, out_dir=args.output,
-                   progress=Progress(not args.quiet), scheme=args.scheme)
+                   progress=Progress(not args.quiet), scheme=args.scheme, ptq=_ptq_options(args))
     print(format_report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")

@@ -16,7 +16,10 @@ from hhbc.lower.from_relax import lower
 from hhbc.lower.graph import KernelGraph
 from hhbc.lower.memory import plan_memory
 from hhbc.optimize import optimize
-from hhbc.quantize.float16 import check_scheme, to_float16
+from hhbc.optimize.quantized import is_quantized
+from hhbc.quantize.float16 import to_float16
+from hhbc.quantize.ptq import PtqOptions, Quantized, post_training_quantize
+from hhbc.quantize.schemes import check_scheme, is_int8
 from hhbc.targets import Target, check_scheme_on, check_vlen
 
 
@@ -26,6 +29,7 @@ class Compiled:
     graph: KernelGraph
     manifest: dict
     out_dir: Path
+    quantized: Quantized | None = None    # post-training quantization (-qs int8_*): calibration, layers
 
 
 class Progress:
@@ -54,10 +58,12 @@ def print_kernels(manifest: dict) -> None:
               file=sys.stderr)
 
 
-def _effective_scheme(graph: KernelGraph, scheme: str) -> str:
+def _effective_scheme(graph: KernelGraph, scheme: str, quantized: bool) -> str:
     """A model that arrives quantized (TFLite int8, ONNX QDQ) computes in int8 whatever -qs
-    says for float models: reports and manifest.json say int8, not float32."""
-    if scheme == "float32" and any(n.output.dtype == "int8" for n in graph.nodes):
+    says for float models: reports and manifest.json say int8, not float32. A float model
+    quantized by hhbc keeps the scheme's name."""
+    if not quantized and (scheme == "float32" or is_int8(scheme)) and \
+            any(n.output.dtype == "int8" for n in graph.nodes):
         return "int8"
     return scheme
 
@@ -65,10 +71,13 @@ def _effective_scheme(graph: KernelGraph, scheme: str) -> str:
 def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *,
                   options: ImportOptions = ImportOptions(), prefix: str = "model",
                   vlen: int | None = None, verbose: bool = False, command: str = "",
-                  progress: Progress | None = None, scheme: str = "float32", guard: bool = False) -> Compiled:
+                  progress: Progress | None = None, scheme: str = "float32", guard: bool = False,
+                  ptq: PtqOptions | None = None) -> Compiled:
     """Compile a model file into a firmware C project in out_dir. `scheme` is HHB's -qs:
-    float32 (the default for float models) or float16. `guard` (--guard): canaries after every
-    arena tensor, checked after every layer (docs/sanitizers.md)."""
+    float32 (the default for float models), float16, or an int8 scheme, which quantizes a
+    float model after training with the calibration data of `ptq` (docs/quantization.md).
+    `guard` (--guard): canaries after every arena tensor, checked after every layer
+    (docs/sanitizers.md)."""
     progress = progress or Progress(False)
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
@@ -87,8 +96,16 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     if verbose:
         ops = ", ".join(f"{op}×{n}" for op, n in sorted(model.source_ops.items(), key=lambda kv: -kv[1]))
         print(f"hhbc: [{fmt} model] {sum(model.source_ops.values())} nodes: {ops}", file=sys.stderr)
-    progress("optimizing the Relax graph")
-    mod = optimize(model.mod, verbose=verbose)
+    quantized = None
+    if is_int8(scheme) and not is_quantized(model.mod):
+        progress("optimizing the float Relax graph for quantization")
+        quantized = post_training_quantize(model, scheme, ptq or PtqOptions(), verbose=verbose, progress=progress)
+        mod = quantized.mod
+    else:
+        if is_int8(scheme):
+            progress(f"{model_path.name} is quantized already: -qs {scheme} and calibration are not needed", False)
+        progress("optimizing the Relax graph")
+        mod = optimize(model.mod, verbose=verbose)
     progress("lowering to kernels and planning memory")
     graph = lower(model, mod)
     if scheme == "float16":
@@ -99,10 +116,10 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     check_arena_fits(graph, limits, target, plan)
     progress(f"writing {out_dir}/")
     manifest = generate(model, graph, plan, target, out_dir, prefix=prefix, vlen=vlen, command=command,
-                        scheme=_effective_scheme(graph, scheme))
+                        scheme=_effective_scheme(graph, scheme, quantized is not None))
     if verbose:
         print_kernels(manifest)
     progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "
              f"({100 * manifest['vector_mac_share']:.1f}% in vector kernels), arena {plan.arena_bytes} B "
              f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B", stage=False)
-    return Compiled(model, graph, manifest, out_dir)
+    return Compiled(model, graph, manifest, out_dir, quantized)

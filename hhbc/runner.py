@@ -27,6 +27,9 @@ class RunResult:
     outputs: list[np.ndarray]
     references: list[np.ndarray]
     comparisons: list[Comparison]
+    # A post-training-quantized build: each output against the float framework (a report: the
+    # pass/fail comparisons are then against the host simulation, bit for bit).
+    accuracy: list = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -64,9 +67,13 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
                     options: ImportOptions = ImportOptions(), prefix: str = "model", seed: int = 0,
                     verbose: bool = False, command: str = "",
                     progress: Progress | None = None, scheme: str = "float32",
-                    expected: Sequence[tuple[str, np.ndarray]] | None = None, guard: bool = False) -> RunResult:
+                    expected: Sequence[tuple[str, np.ndarray]] | None = None, guard: bool = False,
+                    ptq=None) -> RunResult:
     """Compile and build the model for `target`, run it, and compare with the framework, or,
-    given `expected` ((where it came from, array) per output, in output order), with those."""
+    given `expected` ((where it came from, array) per output, in output order), with those.
+    A float model quantized by hhbc (-qs int8_*, `ptq`) is compared with hhbc's host
+    simulation of the int8 graph, bit for bit, and its error against the float framework is
+    reported as `accuracy`."""
     progress = progress or Progress(False)
     if inputs is not None:
         options, inputs = fold_shape_inputs(model_path, options, inputs)
@@ -74,7 +81,7 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
                                  verbose=verbose, command=command, progress=progress, scheme=scheme,
-                                 guard=guard)
+                                 guard=guard, ptq=ptq)
         model = compiled.model
         if inputs is not None and len(inputs) != len(model.inputs):
             raise HhbcError(f"{len(inputs)} input array(s) given for a model with {len(model.inputs)} input(s)")
@@ -95,10 +102,27 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
             raise HhbcError(f"no reference runner for format '{model.format}'")
         progress(f"running the reference ({model.format})")
         refs = model.reference(arrays)
+    if compiled.quantized is not None:
+        return _quantized_result(compiled, arrays, got, refs, progress)
     steps = model.output_steps or [None] * len(model.outputs)
     comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
                    for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
+
+
+def _quantized_result(compiled: Compiled, arrays, got, refs, progress: Progress) -> RunResult:
+    """Firmware == host simulation exactly (the kernels); simulation vs float (the quantization)."""
+    from hhbc.quantize.metrics import accuracy
+    from hhbc.quantize.simulate import simulate
+
+    progress("running the host simulation of the int8 graph")
+    sim = simulate(compiled.graph, arrays).outputs
+    infos = compiled.model.outputs
+    comparisons = [compare(f"{info.name} (vs host simulation)", g, s, tol=0.0)
+                   for info, g, s in zip(infos, got, sim)]
+    what = f"{compiled.manifest['scheme']} build vs float {compiled.model.format}"
+    report = [accuracy(info.name, [r], [g], what=what) for info, g, r in zip(infos, got, refs)]
+    return RunResult(compiled, arrays, got, refs, comparisons, report)
 
 
 def fold_shape_inputs(model_path: str | Path, options: ImportOptions,

@@ -108,3 +108,23 @@ def _report(stage: str, counts: Counter) -> None:
     total = sum(counts.values())
     ops = ", ".join(f"{op}×{n}" for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     print(f"hhbc: [{stage}] {total} ops: {ops}", file=sys.stderr)
+
+
+def float_module(mod: tvm.IRModule, verbose: bool = False) -> tvm.IRModule:
+    """The float pipeline without fusion: what post-training quantization calibrates and
+    rewrites into QDQ form (hhbc/quantize/ptq.py). Int8 weights of a hybrid model are
+    dequantized here (no weight-only stage): quantization takes them from their float values."""
+    with tvm.transform.PassContext(opt_level=3):
+        for name, passes in _stages()[1:]:
+            mod = tvm.ir.transform.Sequential(
+                [keeping_layers(p, align=p.info.name == "ConvertLayout") for p in passes])(mod)
+            if verbose:
+                _report(name, op_counts(mod))
+    return mod
+
+
+def optimize_quantized(mod: tvm.IRModule, verbose: bool = False) -> tvm.IRModule:
+    """A QDQ module made by post-training quantization: the int8 pipeline."""
+    if verbose:
+        _report("quantized (QDQ)", op_counts(mod))
+    return _optimize_quantized(mod, verbose)
