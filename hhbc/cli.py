@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expected", nargs="+", metavar="OUT.npy",
                    help="compare with these outputs instead of running the framework: one .npy or .pb "
                         "(ONNX TensorProto) per model output in order, or an .npz holding them in order")
+    p.add_argument("--eval-dataset", metavar="DATA",
+                   help="int8 schemes: also measure the accuracy against the float framework over these "
+                        "samples (as -cd, same preprocessing), through the host simulation")
+    p.add_argument("--layer-report", action="store_true",
+                   help="int8 schemes: print every layer's SQNR against the float graph")
 
     p = sub.add_parser("bench", help="per-layer instruction counts under QEMU, RAM and flash")
     _add_model_options(p)
@@ -297,7 +302,7 @@ def _cmd_run(args, argv) -> int:
         args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
         options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
         command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme,
-        expected=expected, guard=args.guard, ptq=_ptq_options(args))
+        expected=expected, guard=args.guard, ptq=_ptq_options(args), eval_dataset=args.eval_dataset)
     if args.save_outputs:
         save = Path(args.save_outputs)
         save.mkdir(parents=True, exist_ok=True)
@@ -307,12 +312,28 @@ def _cmd_run(args, argv) -> int:
         print(c.line())
     for a in result.accuracy:
         print(a.line())
+    if args.layer_report:
+        _print_layer_report(result)
     bad = [c.name for c in result.comparisons if not c.ok]
     if bad:
         against = "the --expected outputs" if expected is not None else result.compiled.model.format
+        if result.compiled.quantized is not None:
+            against = "hhbc's host simulation of the int8 graph (the kernels are wrong, not the quantization)"
         raise MismatchError(f"outputs differ from {against} beyond tolerance: "
                             f"{', '.join(bad)}")
     return 0
+
+
+def _print_layer_report(result) -> None:
+    """--layer-report: per-layer SQNR of a post-training-quantized build."""
+    from hhbc.quantize.report import format_layer_errors, layer_errors
+
+    if result.compiled.quantized is None:
+        raise HhbcError("--layer-report: only for a float model quantized by hhbc (-qs int8_asym_w_sym, "
+                        "int8_asym, int8_sym with -cd)")
+    samples = result.eval_samples or [result.inputs]
+    rows = layer_errors(result.compiled, samples)
+    print(format_layer_errors(rows, len(samples)))
 
 
 def _cmd_bench(args) -> int:

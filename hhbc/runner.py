@@ -30,6 +30,7 @@ class RunResult:
     # A post-training-quantized build: each output against the float framework (a report: the
     # pass/fail comparisons are then against the host simulation, bit for bit).
     accuracy: list = dataclasses.field(default_factory=list)
+    eval_samples: list = dataclasses.field(default_factory=list)   # --eval-dataset, loaded
 
     @property
     def ok(self) -> bool:
@@ -68,7 +69,7 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
                     verbose: bool = False, command: str = "",
                     progress: Progress | None = None, scheme: str = "float32",
                     expected: Sequence[tuple[str, np.ndarray]] | None = None, guard: bool = False,
-                    ptq=None) -> RunResult:
+                    ptq=None, eval_dataset: str | None = None) -> RunResult:
     """Compile and build the model for `target`, run it, and compare with the framework, or,
     given `expected` ((where it came from, array) per output, in output order), with those.
     A float model quantized by hhbc (-qs int8_*, `ptq`) is compared with hhbc's host
@@ -103,15 +104,19 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
         progress(f"running the reference ({model.format})")
         refs = model.reference(arrays)
     if compiled.quantized is not None:
-        return _quantized_result(compiled, arrays, got, refs, progress)
+        return _quantized_result(compiled, arrays, got, refs, progress, ptq, eval_dataset)
+    if eval_dataset:
+        raise HhbcError("--eval-dataset: only for a float model quantized by hhbc (-qs int8_* with -cd)")
     steps = model.output_steps or [None] * len(model.outputs)
     comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
                    for info, g, r, st in zip(model.outputs, got, refs, steps)]
     return RunResult(compiled, arrays, got, refs, comparisons)
 
 
-def _quantized_result(compiled: Compiled, arrays, got, refs, progress: Progress) -> RunResult:
-    """Firmware == host simulation exactly (the kernels); simulation vs float (the quantization)."""
+def _quantized_result(compiled: Compiled, arrays, got, refs, progress: Progress, ptq,
+                      eval_dataset: str | None) -> RunResult:
+    """Firmware == host simulation exactly (the kernels); simulation vs float (the quantization),
+    over the run's input, or over --eval-dataset through the simulation."""
     from hhbc.quantize.metrics import accuracy
     from hhbc.quantize.simulate import simulate
 
@@ -121,8 +126,19 @@ def _quantized_result(compiled: Compiled, arrays, got, refs, progress: Progress)
     comparisons = [compare(f"{info.name} (vs host simulation)", g, s, tol=0.0)
                    for info, g, s in zip(infos, got, sim)]
     what = f"{compiled.manifest['scheme']} build vs float {compiled.model.format}"
-    report = [accuracy(info.name, [r], [g], what=what) for info, g, r in zip(infos, got, refs)]
-    return RunResult(compiled, arrays, got, refs, comparisons, report)
+    samples, gots, references = [], [got], [refs]
+    if eval_dataset:
+        from hhbc.quantize.dataset import Preprocess, load_dataset
+
+        samples = load_dataset(eval_dataset, compiled.model.inputs,
+                               (ptq.preprocess if ptq else None) or Preprocess(), option="--eval-dataset")
+        progress(f"accuracy over {len(samples)} --eval-dataset sample(s): host simulation and {compiled.model.format}")
+        gots = [simulate(compiled.graph, s).outputs for s in samples]
+        references = [compiled.model.reference(s) for s in samples]
+        what += " (host simulation)"
+    report = [accuracy(info.name, [r[k] for r in references], [g[k] for g in gots], what=what)
+              for k, info in enumerate(infos)]
+    return RunResult(compiled, arrays, got, refs, comparisons, report, samples)
 
 
 def fold_shape_inputs(model_path: str | Path, options: ImportOptions,

@@ -105,11 +105,13 @@ class _Emitter:
     def params_init(self, node: Node, impl: KernelImpl, packed: dict[str, np.ndarray]) -> str:
         parts = []
         for fname, kind in PARAM_FIELDS[node.op]:
-            if kind.startswith("const:"):
+            if kind.startswith(("const:", "const?:")):
                 key = kind.split(":", 1)[1]
-                if key in node.consts:
+                if key in node.consts and packed.get(key) is None:   # the packer folded it away
+                    parts.append(f".{fname} = NULL")
+                elif key in node.consts:
                     parts.append(f".{fname} = {self.const_symbol(node.consts[key], packed[key], fname)}")
-                else:
+                elif kind.startswith("const:"):
                     parts.append(f".{fname} = NULL")
                 continue
             value = node.params[fname]

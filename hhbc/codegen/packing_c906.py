@@ -48,7 +48,7 @@ def conv_i8_c906(node: Node) -> dict[str, np.ndarray]:
     packed = conv_gkkio(node)
     w = np.asarray(node.consts["weight"].data, np.int64)   # [OC][KH][KW][ICg]
     packed["multiplier"] = requant_block(node, w.reshape(w.shape[0], -1).sum(axis=1))
-    return packed
+    return _without_folded(packed)
 
 
 def depthwise_i8_c906(node: Node) -> dict[str, np.ndarray]:
@@ -56,4 +56,10 @@ def depthwise_i8_c906(node: Node) -> dict[str, np.ndarray]:
     packed = consts_as_is(node)
     w = np.asarray(node.consts["weight"].data, np.int64)   # [KH][KW][C]
     packed["multiplier"] = requant_block(node, w.reshape(-1, w.shape[-1]).sum(axis=0))
+    return _without_folded(packed)
+
+
+def _without_folded(packed: dict) -> dict:
+    """bias and shift live in the requantization block: not in flash a second time (NULL)."""
+    packed["bias"] = packed["shift"] = None
     return packed

@@ -412,7 +412,16 @@ def calibration_samples(model, ptq: PtqOptions, scheme: str) -> list[list[np.nda
                         f"-cd DIR (or files: .npy/.npz, or images with -m/-s/-r)")
     if not samples:
         raise HhbcError(f"-cd {ptq.dataset}: no calibration samples")
-    return samples
+    for k, sample in enumerate(samples):
+        if len(sample) != len(model.inputs):
+            raise HhbcError(f"calibration sample {k}: {len(sample)} array(s) for a model with "
+                            f"{len(model.inputs)} input(s)")
+        for array, info in zip(sample, model.inputs):
+            if tuple(np.shape(array)) != tuple(info.shape):
+                raise HhbcError(f"calibration sample {k}: input '{info.name}' is "
+                                f"{'x'.join(map(str, np.shape(array)))}, the model takes "
+                                f"{'x'.join(map(str, info.shape))}")
+    return [[np.asarray(a, np.float32) for a in s] for s in samples]
 
 
 def post_training_quantize(model, scheme: str, ptq: PtqOptions, *, verbose: bool = False,
