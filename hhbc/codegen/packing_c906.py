@@ -3,10 +3,11 @@
 conv2d_i8 and depthwise_conv2d_i8 on the C906 read one int32 block through their
 `multiplier` pointer (layout in kernels/c906/hhbc_c906_i8.h): a 4-word head (OC, "any left
 shift"), then OC multipliers, OC folded biases (bias - input_zp * the sum of the channel's
-weights: the input zero point never enters the MAC loop), OC right shifts, OC "negfix"
-words (-1 where the right shift is nonzero) and OC left shifts. Per-tensor quantization is
-expanded to one entry per channel. The weights: conv [G][KH][KW][ICg][OCg]
-(packing.conv_gkkio), depthwise as the reference has them ([KH][KW][C]).
+weights: the input zero point never enters the MAC loop) and OC shift words, each
+right | left << 5 | (right > 0) << 31 (vssra reads bits 0..4, the kernel's negfix is the
+word itself: only its sign bit counts; left shifts are the word >> 5): three words per
+channel. Per-tensor quantization is expanded to one entry per channel. The weights: conv
+[G][KH][KW][ICg][OCg] (packing.conv_gkkio), depthwise as the reference has them ([KH][KW][C]).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from hhbc.codegen.packing import conv_gkkio, consts_as_is
+from hhbc.errors import HhbcError
 from hhbc.lower.graph import Node
 
 
-def requant_block_arrays(multiplier, shift, bias, input_zp: int, weight_sums: np.ndarray) -> np.ndarray:
+def requant_block_arrays(multiplier, shift, bias, input_zp: int, weight_sums: np.ndarray,
+                         where: str = "conv2d_i8") -> np.ndarray:
     """The int32 requantization block for OC = len(weight_sums) output channels; multiplier
     and shift have OC entries or one (per tensor), bias OC entries or None,
-    weight_sums[oc] = the sum of output channel oc's int8 weights over all its taps."""
+    weight_sums[oc] = the sum of output channel oc's int8 weights over all its taps; `where`
+    names the layer in the error for a shift outside -31..31."""
     oc = weight_sums.shape[0]
     mult = np.broadcast_to(np.asarray(multiplier, np.int64).reshape(-1), (oc,))
     shift = np.broadcast_to(np.asarray(shift, np.int64).reshape(-1), (oc,))
@@ -29,18 +33,22 @@ def requant_block_arrays(multiplier, shift, bias, input_zp: int, weight_sums: np
     # the folded bias is the MACs' start value; its int32 wrap-around is harmless (the
     # true accumulator fits int32 and the MACs wrap the same way)
     folded = ((folded + 2**31) % 2**32) - 2**31
+    if shift.size and (shift.min() < -31 or shift.max() > 31):
+        raise HhbcError(f"{where}: requantization shift {int(shift.min())}..{int(shift.max())} "
+                        "is outside -31..31")
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
-    negfix = np.where(right > 0, -1, 0)
+    words = right | (left << 5) | np.where(right > 0, 1 << 31, 0)
+    words = ((words + 2**31) % 2**32) - 2**31
     head = np.array([oc, int(left.any()), 0, 0], np.int64)
-    return np.concatenate([head, mult, folded, right, negfix, left]).astype(np.int32)
+    return np.concatenate([head, mult, folded, words]).astype(np.int32)
 
 
 def requant_block(node: Node, weight_sums: np.ndarray) -> np.ndarray:
     """requant_block_arrays of a conv2d_i8 / depthwise_conv2d_i8 node (TFLite flavour)."""
     bias = node.consts["bias"].data if "bias" in node.consts else None
     return requant_block_arrays(node.consts["multiplier"].data, node.consts["shift"].data, bias,
-                                int(node.params["input_zp"]), weight_sums)
+                                int(node.params["input_zp"]), weight_sums, node.layer or node.describe())
 
 
 def conv_i8_c906(node: Node) -> dict[str, np.ndarray]:

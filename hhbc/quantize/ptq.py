@@ -440,3 +440,22 @@ def post_training_quantize(model, scheme: str, ptq: PtqOptions, *, verbose: bool
     if progress:
         progress(f"quantizing ({scheme})")
     return Quantized(optimize_quantized(qdq, verbose=verbose), float_mod, cal, rewriter.layers, scheme, mode)
+
+
+def quantized_outputs(model_path, calib: Sequence[Sequence[np.ndarray]], evals: Sequence[Sequence[np.ndarray]],
+                      scheme: str = "int8_asym_w_sym", mode: str = "maxmin", *, options=None,
+                      percentile: float = DEFAULT_PERCENTILE) -> list[list[np.ndarray]]:
+    """Quantize `model_path` on `calib` and return the int8 graph's outputs on every sample of
+    `evals` through the host simulation (what the firmware computes, bit for bit): the
+    accuracy measurements use it instead of one emulator run per sample."""
+    import tempfile
+
+    from hhbc.compiler import compile_model
+    from hhbc.frontends import ImportOptions
+    from hhbc.quantize.simulate import simulate
+    from hhbc.targets import get_target
+
+    with tempfile.TemporaryDirectory(prefix="hhbc-ptq-") as tmp:
+        compiled = compile_model(model_path, get_target("host"), tmp, options=options or ImportOptions(),
+                                 scheme=scheme, ptq=PtqOptions(samples=calib, mode=mode, percentile=percentile))
+    return [simulate(compiled.graph, sample).outputs for sample in evals]

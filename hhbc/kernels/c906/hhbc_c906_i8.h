@@ -10,16 +10,21 @@
  *    cannot happen with a multiplier in [0, 2^31).
  *  - rdbpot (RoundingDivideByPOT) rounds half away from zero; vssra under rnu rounds half
  *    up, so a negative x goes in as x - 1 when right > 0 (x - 1 never wraps: srdhm by a
- *    multiplier below 2^31 stays above INT32_MIN). The "- 1" is (x & negfix) >> 31 with
- *    negfix = -1 where right > 0 and 0 where right = 0, so per-channel shifts of 0 stay exact.
+ *    multiplier below 2^31 stays above INT32_MIN). The "- 1" is (x & sw) >> 31 (arithmetic)
+ *    with sw the channel's shift word below, whose bit 31 is set exactly where right > 0,
+ *    so per-channel shifts of 0 stay exact.
  *  - The result is clamped in int32 and stored with vsb.v (the low byte of each element).
  * Every kernel sets vxrm to rnu first (HC8_VXRM_RNU).
  *
  * The per-channel requantization block (conv2d and depthwise): the kernel's `multiplier`
  * constant, packed at compile time by hhbc/codegen/packing_c906.py:
- *   rq[0] = OC, rq[1] = 1 if any left shift is nonzero, rq[2..3] = 0, then five rows of OC
+ *   rq[0] = OC, rq[1] = 1 if any left shift is nonzero, rq[2..3] = 0, then three rows of OC
  *   int32 each: multiplier, folded bias (bias - input_zp * sum of the channel's weights),
- *   right shift, negfix, left shift. Per-tensor quantization is expanded to OC entries.
+ *   shift word sw = right | left << 5 | (right > 0) << 31 (right, left in 0..31; at most one
+ *   of them nonzero). Per-tensor quantization is expanded to OC entries.
+ * The shift word is used as it is: vssra.vv, like every vector shift, reads only the low
+ * lg2(SEW) = 5 bits of each shift amount, which are `right`; the rdbpot fix reads only its
+ * sign bit; vsll.vv by sw >> 5 is the left shift (one vsrl.vi, in blocks with any).
  * The folded bias initializes the accumulators; taps in the padding read input_zp (so the
  * fold stays exact at the borders) and the MAC loops never subtract the zero point.
  */
@@ -51,9 +56,7 @@ void hhbc_add_i8_c906(const hhbc_tensor *a, const hhbc_tensor *b, const hhbc_ten
 /* rows of the requantization block */
 #define HC8_RQ_MULT 0
 #define HC8_RQ_BIAS 1
-#define HC8_RQ_RSHIFT 2
-#define HC8_RQ_NEGFIX 3
-#define HC8_RQ_LSHIFT 4
+#define HC8_RQ_SHIFT 2
 #define HC8_RQ_HEAD 4
 
 HHBC_C906_INLINE const int32_t *hc8_rq_row(const int32_t *rq, int row, int32_t oc0)
@@ -63,14 +66,14 @@ HHBC_C906_INLINE const int32_t *hc8_rq_row(const int32_t *rq, int row, int32_t o
 
 /* Requantize and store the accumulators v0, v8, v16 (output pixels 0..r-1, r = 1..3, ostride
  * bytes apart) of output channels oc0 .. oc0 + vl - 1; vtype e32,m8 set; one scratch group,
- * v24. The negfix term enters as (x & negfix) >> 31, which is max(x >> 31, negfix) for
- * negfix in {0, -1}. */
+ * v24. The rdbpot fix enters as (x & sw) >> 31: -1 where x < 0 and right > 0. */
 HHBC_C906_INLINE void hc8_requant_store3(const int32_t *rq, int32_t oc0, int r, int8_t *o0, size_t ostride,
                                          int32_t zp, int32_t lo, int32_t hi)
 {
-    const int32_t *neg = hc8_rq_row(rq, HC8_RQ_NEGFIX, oc0);
+    const int32_t *sw = hc8_rq_row(rq, HC8_RQ_SHIFT, oc0);
     if (rq[1]) {
-        HV_VLE_RO(v24, hc8_rq_row(rq, HC8_RQ_LSHIFT, oc0));
+        HV_VLE_RO(v24, sw);
+        HV_VSRL_VI(v24, v24, 5);
         HV_VSLL_VV(v0, v0, v24);
         HV_VSLL_VV(v8, v8, v24);
         HV_VSLL_VV(v16, v16, v24);
@@ -79,19 +82,19 @@ HHBC_C906_INLINE void hc8_requant_store3(const int32_t *rq, int32_t oc0, int r, 
     HV_VSMUL_VV(v0, v0, v24);
     HV_VSMUL_VV(v8, v8, v24);
     HV_VSMUL_VV(v16, v16, v24);
-    HV_VLE_RO(v24, neg);
+    HV_VLE_RO(v24, sw);
     HV_VAND_VV(v24, v24, v0);
     HV_VSRA_VI(v24, v24, 31);
     HV_VADD_VV(v0, v0, v24);
-    HV_VLE_RO(v24, neg);
+    HV_VLE_RO(v24, sw);
     HV_VAND_VV(v24, v24, v8);
     HV_VSRA_VI(v24, v24, 31);
     HV_VADD_VV(v8, v8, v24);
-    HV_VLE_RO(v24, neg);
+    HV_VLE_RO(v24, sw);
     HV_VAND_VV(v24, v24, v16);
     HV_VSRA_VI(v24, v24, 31);
     HV_VADD_VV(v16, v16, v24);
-    HV_VLE_RO(v24, hc8_rq_row(rq, HC8_RQ_RSHIFT, oc0));
+    HV_VLE_RO(v24, sw);
     HV_VSSRA_VV(v0, v0, v24);
     HV_VADD_VX(v0, v0, zp);
     HV_VMAX_VX(v0, v0, lo);
