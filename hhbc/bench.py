@@ -137,7 +137,8 @@ def format_report(r: BenchResult) -> str:
                  f"arithmetic, {t['vec_mem']} vector load/store, {t['vsetvl']} vsetvl); "
                  f"LMUL-weighted {r.lmul_weighted}")
     sew, kind = {"float16": (16, "fp16"), "int8": (8, "int8")}.get(
-        "int8" if r.scheme.startswith("int8") else r.scheme, (32, "fp32"))
+        "int8" if r.scheme.startswith("int8") else "float16" if r.scheme.startswith("float16") else r.scheme,
+        (32, "fp32"))
     bound = r.vector_lower_bound(sew)
     lines.append(f"MACs: {r.macs}, {100 * r.vector_mac_share:.1f}% in vector kernels"
                  + (f"; {kind} vector lower bound {bound} instructions" if bound else ""))

@@ -39,7 +39,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="Caffe: the .caffemodel (default: beside the .prototxt)")
     p.add_argument("-qs", "--quantization-scheme", dest="scheme", default="float32",
                    help="float32 (default for float models); float16: IEEE half activations and weights, "
-                        "float32 accumulation; int8_asym_w_sym, int8_asym, int8_sym: post-training int8 "
+                        "float32 accumulation; float16_w_int8: float16 with int8 per-channel conv/dense "
+                        "weights in flash; int8_asym_w_sym, int8_asym, int8_sym: post-training int8 "
                         "quantization with -cd calibration data (HHB -qs; docs/quantization.md)")
     _add_calibration_options(p)
     p.add_argument("--name", default="model", help="C name prefix of the generated API (default: model)")

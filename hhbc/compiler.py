@@ -108,8 +108,8 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
         mod = optimize(model.mod, verbose=verbose)
     progress("lowering to kernels and planning memory")
     graph = lower(model, mod)
-    if scheme == "float16":
-        graph = to_float16(graph)
+    if scheme in ("float16", "float16_w_int8"):
+        graph = to_float16(graph, int8_weights=scheme == "float16_w_int8")
     check_graph(graph, limits, model_path.name)
     check_arena_fits(graph, limits, target)          # the lower bound: before the planner runs
     plan = plan_memory(graph, guard=guard)

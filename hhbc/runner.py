@@ -110,7 +110,13 @@ def run_and_compare(model_path: str | Path, target: Target, *, inputs: Sequence[
     steps = model.output_steps or [None] * len(model.outputs)
     comparisons = [compare(info.name, g, r, step=st, scheme=scheme)
                    for info, g, r, st in zip(model.outputs, got, refs, steps)]
-    return RunResult(compiled, arrays, got, refs, comparisons)
+    report = []
+    if scheme == "float16_w_int8":   # int8 weights: how much the weights' quantization costs
+        from hhbc.quantize.metrics import accuracy
+
+        report = [accuracy(info.name, [r], [g], what=f"{scheme} build vs float {model.format}")
+                  for info, g, r in zip(model.outputs, got, refs)]
+    return RunResult(compiled, arrays, got, refs, comparisons, report)
 
 
 def _quantized_result(compiled: Compiled, arrays, got, refs, progress: Progress, ptq,

@@ -127,9 +127,9 @@ def get_target(name: str) -> Target:
 
 def check_scheme_on(target: Target, scheme: str) -> None:
     """A scheme the target cannot run is a one-line error naming the ones that can."""
-    if scheme == "float16" and not target.float16:
+    if scheme in ("float16", "float16_w_int8") and not target.float16:
         able = ", ".join(t.name for t in TARGETS.values() if t.float16)
-        raise HhbcError(f"-qs float16: target '{target.name}' has no vector float16 unit "
+        raise HhbcError(f"-qs {scheme}: target '{target.name}' has no vector float16 unit "
                         f"(float16 runs on: {able})")
 
 

@@ -134,5 +134,24 @@ REF_W8 = _rows("ref", F32, W8_HEADERS, [
     ("depthwise_conv2d_w8", "hhbc_depthwise_conv2d_w8", "ref/depthwise_conv2d_w8.c", "hhbc_conv2d_w8_params", "unary"),
     ("dense_w8",            "hhbc_dense_w8",            "ref/dense_w8.c",            "hhbc_dense_w8_params",  "unary"),
 ])
+# the float16_w_int8 scheme (quantize/float16.py): the same ops on float16 activations
+REF_F16W8 = [replace(r, function=f"{r.function[:-len('_w8')]}_f16w8",
+                     sources=(f"{r.sources[0][:-len('_w8.c')]}_f16w8.c",), dtypes=F16)
+             for r in REF_W8]
 
-TABLE: tuple[KernelImpl, ...] = (*table_c908.ROWS, *table_rvv.ROWS, *table_c906.ROWS, *REF_F32, *REF_F16, *REF_I8, *REF_W8)
+TABLE: tuple[KernelImpl, ...] = (*table_c908.ROWS, *table_rvv.ROWS, *table_c906.ROWS, *REF_F32, *REF_F16, *REF_I8, *REF_W8,
+                                  *REF_F16W8)
+
+# Weights with a zero point (the int8_asym scheme: a "weight_zp" constant on the node) run the
+# reference kernels only: the vector int8 conv, depthwise and dense kernels assume symmetric weights.
+WEIGHT_ZP_OPS = frozenset({"conv2d_i8", "depthwise_conv2d_i8", "dense_i8"})
+
+
+def _symmetric_weights_only(row: KernelImpl) -> KernelImpl:
+    if not row.vector or row.op not in WEIGHT_ZP_OPS:
+        return row
+    takes = row.supports
+    return replace(row, supports=lambda n: "weight_zp" not in n.consts and takes(n))
+
+
+TABLE = tuple(_symmetric_weights_only(r) for r in TABLE)

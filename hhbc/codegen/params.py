@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Params struct fields per op, in struct order: (field, kind).
 # kind: int | float | ints | act | enum:<PREFIX> | const:<key> (pointer, NULL if absent)
+#       | const?:<key> (pointer, left out of the initializer if absent: zero, NULL)
 #       | array:int32 (inline compound literal)
 PARAM_FIELDS: dict[str, list[tuple[str, str]]] = {
     "conv2d": [("weight", "const:weight"), ("bias", "const:bias"), ("kernel_h", "int"), ("kernel_w", "int"),
@@ -55,12 +56,14 @@ PARAM_FIELDS["conv2d_i8"] = [
     ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
     ("shift", "const:shift"), ("per_channel", "int"), ("kernel_h", "int"), ("kernel_w", "int"),
     ("stride_h", "int"), ("stride_w", "int"), ("dilation_h", "int"), ("dilation_w", "int"),
-    ("pad_top", "int"), ("pad_left", "int"), ("groups", "int"), *_I8_CLAMP, ("scale", "const:scale")]
+    ("pad_top", "int"), ("pad_left", "int"), ("groups", "int"), *_I8_CLAMP, ("scale", "const:scale"),
+    ("weight_zp", "const?:weight_zp")]   # [OC] int32, only with asymmetric weights
 PARAM_FIELDS["depthwise_conv2d_i8"] = PARAM_FIELDS["conv2d_i8"]
 PARAM_FIELDS["dense_i8"] = [
     ("weight", "const:weight"), ("bias", "const:bias"), ("multiplier", "const:multiplier"),
     ("shift", "const:shift"), ("real_scale", "const:real_scale"), ("per_channel", "int"),
-    ("m", "int"), ("n", "int"), ("k", "int"), *_I8_CLAMP, ("scale", "const:scale")]
+    ("m", "int"), ("n", "int"), ("k", "int"), *_I8_CLAMP, ("scale", "const:scale"),
+    ("weight_zp", "const?:weight_zp")]   # [N] int32, only with asymmetric weights
 PARAM_FIELDS["pool2d_i8"] = [
     ("kind", "enum:HHBC_POOL_"), ("kernel_h", "int"), ("kernel_w", "int"), ("stride_h", "int"),
     ("stride_w", "int"), ("pad_top", "int"), ("pad_left", "int"), ("act_min", "int"), ("act_max", "int"),

@@ -67,6 +67,22 @@ ROWS: list[KernelImpl] = [
     KernelImpl("cast", "c906", "hhbc_cast_f16_f32_c906", "unary", ("c906/cast.c",), "hhbc_cast_params",
                headers=("c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h"), dtypes=("float16", "float32")),
 
+    # float16_w_int8 scheme: float16 activations, int8 weights widened to half in a stack slab per
+    # strip (kernels/c906/conv2d_f16w8.c); other conv shapes and depthwise multipliers > 1: ref
+    *[KernelImpl(op, "c906", fn, "unary", ("c906/conv2d_f16w8.c",), params, supports=ok, pack=pack,
+                 headers=("include/hhbc_kernels_w8.h", "c906/hhbc_rvv071.h", "c906/hhbc_c906_eltwise.h",
+                          "c906/hhbc_c906_conv.h"), dtypes=F16)
+      for op, fn, params, ok, pack in (
+          ("conv2d_w8", "hhbc_conv2d_1x1_f16w8_c906", "hhbc_conv2d_w8_params",
+           lambda n: is_pointwise(n) and tuple(n.output.shape[:-1]) == tuple(n.inputs[0].shape[:-1]), conv_gkkio),
+          # one group, the [KH][KW][IC] weights of a strip in the 8 KiB slab
+          ("conv2d_w8", "hhbc_conv2d_f16w8_c906", "hhbc_conv2d_w8_params",
+           lambda n: n.params["groups"] == 1
+           and n.params["kernel_h"] * n.params["kernel_w"] * n.inputs[0].shape[-1] <= 128, conv_gkkio),
+          ("depthwise_conv2d_w8", "hhbc_depthwise_conv2d_f16w8_c906", "hhbc_conv2d_w8_params",
+           lambda n: is_depthwise_multiplier1(n) and n.params["kernel_h"] * n.params["kernel_w"] <= 128, None),
+          ("dense_w8", "hhbc_dense_f16w8_c906", "hhbc_dense_w8_params", lambda n: True, dense_kn))],
+
     # int8 (TFLite arithmetic, bit-exact with the reference kernels; kernels/c906/*_i8.c,
     # constant layouts in packing_c906.py). The ONNX float flavours stay on the reference.
     KernelImpl("conv2d_i8", "c906", "hhbc_conv2d_i8_c906", "unary", ("c906/conv2d_i8.c",), "hhbc_conv2d_i8_params",

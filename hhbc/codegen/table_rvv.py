@@ -63,6 +63,20 @@ ROWS: list[KernelImpl] = [
     KernelImpl("cast", "rvv", "hhbc_cast_f16_f32_rvv", "unary", ("rvv/cast.c",), "hhbc_cast_params",
                headers=("rvv/hhbc_rvv.h", "rvv/hhbc_rvv_math.h"), dtypes=("float16", "float32")),
 
+    # float16_w_int8 scheme: float16 activations, int8 weights widened to half in a stack slab per
+    # strip (kernels/rvv/conv2d_f16w8.c); other conv shapes and depthwise multipliers > 1: ref
+    *[KernelImpl(op, "rvv", fn, "unary", ("rvv/conv2d_f16w8.c",), params, supports=ok, pack=pack,
+                 headers=("include/hhbc_kernels_w8.h", "rvv/hhbc_rvv.h", "rvv/hhbc_rvv_conv.h"), dtypes=F16)
+      for op, fn, params, ok, pack in (
+          ("conv2d_w8", "hhbc_conv2d_1x1_f16w8_rvv", "hhbc_conv2d_w8_params", is_pointwise, conv_gkkio),
+          # one group, the [KH][KW][IC] weights of a strip in the 8 KiB slab
+          ("conv2d_w8", "hhbc_conv2d_f16w8_rvv", "hhbc_conv2d_w8_params",
+           lambda n: n.params["groups"] == 1
+           and n.params["kernel_h"] * n.params["kernel_w"] * n.inputs[0].shape[-1] <= 512, conv_gkkio),
+          ("depthwise_conv2d_w8", "hhbc_depthwise_conv2d_f16w8_rvv", "hhbc_conv2d_w8_params",
+           lambda n: is_depthwise_multiplier1(n) and n.params["kernel_h"] * n.params["kernel_w"] <= 512, None),
+          ("dense_w8", "hhbc_dense_f16w8_rvv", "hhbc_dense_w8_params", always, dense_kn))],
+
     # int8 (TFLite / ONNX exact; kernels/rvv/*_i8.c, packers in packing_i8.py: zero point folded into the bias)
     KernelImpl("conv2d_i8", "rvv", "hhbc_conv2d_i8_rvv", "unary", ("rvv/conv2d_i8.c",), "hhbc_conv2d_i8_params",
                supports=is_conv_i8_rvv, pack=pack_conv_i8_kkio, headers=I8_HEADERS, dtypes=I8),

@@ -146,8 +146,6 @@ def _qconv(lw, var, g: CompositeBody) -> Tensor:
         reshape = w_expr
         w_expr = g.value(w_expr.args[0])
     w_q = _quant_of(w_expr)
-    if any(z != 0 for z in w_q.zero_point):
-        raise HhbcError(f"layer '{lw.layer}': int8 weights with a nonzero zero point")
     raw = _np(w_expr.args[0])
     if raw.dtype != np.int8:
         raise HhbcError(f"layer '{lw.layer}': {raw.dtype} conv weights (int8 only)")
@@ -177,6 +175,7 @@ def _qconv(lw, var, g: CompositeBody) -> Tensor:
     }
     consts = {"weight": lw.const(np.ascontiguousarray(w_data, np.int8), "w")}
     consts.update(_conv_rescale(lw, in_q, w_q, out_q, onnx))
+    consts.update(_weight_zp(lw, w_q, oc))
     bias = _bias(lw, g)
     if bias is not None:
         consts["bias"] = lw.const(bias, "b")
@@ -197,13 +196,22 @@ def _conv_rescale(lw, in_q: Quant, w_q: Quant, out_q: Quant, onnx: bool) -> dict
             "shift": lw.const(np.asarray(shift, np.int32), "s")}
 
 
+def _weight_zp(lw, w_q: Quant, channels: int) -> dict[str, Tensor]:
+    """Asymmetric weights: their zero points as the int32 [channels] constant "weight_zp" (a
+    per-tensor one repeated); the kernels take them out with the window sum. Symmetric: none."""
+    if all(z == 0 for z in w_q.zero_point):
+        return {}
+    if any(not -128 <= z <= 127 for z in w_q.zero_point):
+        raise HhbcError(f"layer '{lw.layer}': int8 weight zero point out of [-128, 127]")
+    zp = np.broadcast_to(np.asarray(w_q.zero_point, np.int32), (channels,))
+    return {"weight_zp": lw.const(np.array(zp, np.int32), "wz")}
+
+
 def _qdense(lw, var, g: CompositeBody) -> Tensor:
     mm = g.calls["relax.matmul"]
     x, in_q = _data_quant(lw, g.op(mm.args[0], "relax.dequantize"))
     w_deq = g.op(mm.args[1], "relax.dequantize")
     w_q = _quant_of(w_deq)
-    if any(z != 0 for z in w_q.zero_point):
-        raise HhbcError(f"layer '{lw.layer}': int8 weights with a nonzero zero point")
     w_expr = g.value(w_deq.args[0])
     if isinstance(w_expr, relax.Call) and w_expr.op.name == "relax.permute_dims":
         raw = _np(g.value(w_expr.args[0]))
@@ -228,6 +236,7 @@ def _qdense(lw, var, g: CompositeBody) -> Tensor:
         real = fp.dense_real_scales(in_q.scale[0], np.asarray(w_q.scale, np.float32), out_q.scale[0])
         real = np.asarray(real, np.float64).reshape(-1)
         consts["real_scale"] = Tensor("r", real.shape, "float64", kind="const", data=real)
+    consts.update(_weight_zp(lw, w_q, n))
     bias = _bias(lw, g)
     if bias is not None:
         consts["bias"] = lw.const(bias, "b")

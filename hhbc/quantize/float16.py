@@ -6,6 +6,14 @@ are read with the activations' C type). Biases, PReLU slopes, resize tables and 
 bounds stay float32: they are small, and the kernels accumulate in float32 anyway. The model's
 IO keeps the model file's dtypes: a `cast` node converts each float input to half at the start
 of `<p>_run()` and each output back to float at its end.
+
+float16_w_int8 (HHB's `-qs float16_w_int8`, `to_float16(graph, int8_weights=True)`): the same,
+except that conv2d, depthwise_conv2d and dense weights are stored as int8, symmetric per output
+channel (scale = max|w| / 127, rounded half away from zero, zero point 0; deconv2d keeps half
+weights), and those layers become the weight-only int8 ops (`conv2d_w8`, ...) on float16
+activations: the `_f16w8` kernels widen the int8 weights to half exactly, accumulate in float32
+and multiply by the channel's float32 scale once per output, before the float32 bias and the
+activation.
 """
 
 from __future__ import annotations
@@ -15,8 +23,11 @@ import numpy as np
 from hhbc.errors import HhbcError
 from hhbc.lower.graph import KernelGraph, Node, Tensor
 
-SCHEMES = ("float32", "float16")
+SCHEMES = ("float32", "float16", "float16_w_int8")
 HALF_WEIGHTS = {"conv2d", "depthwise_conv2d", "dense", "deconv2d"}
+# float16_w_int8: these ops' weights become int8 (the op -> the axis of its output channels
+# in the reference weight layout: conv [OC][KH][KW][ICg], depthwise [KH][KW][OC], dense [N][K])
+W8_OPS = {"conv2d": 0, "depthwise_conv2d": -1, "dense": 0}
 
 
 def check_scheme(scheme: str) -> str:
@@ -26,13 +37,20 @@ def check_scheme(scheme: str) -> str:
     return scheme
 
 
-def to_float16(graph: KernelGraph) -> KernelGraph:
-    """Rewrite a float32 KernelGraph for the float16 kernels (see the module docstring)."""
+def to_float16(graph: KernelGraph, int8_weights: bool = False) -> KernelGraph:
+    """Rewrite a float32 KernelGraph for the float16 kernels (see the module docstring).
+    int8_weights: the float16_w_int8 scheme (see `_int8_weights`)."""
+    scheme = "float16_w_int8" if int8_weights else "float16"
     for node in graph.nodes:
         if node.op.endswith(("_i8", "_w8")):
             kind = "weight-only int8 (hybrid)" if node.op.endswith("_w8") else "int8"
-            raise HhbcError(f"-qs float16: layer '{node.layer}' is {kind}; the float16 scheme takes "
+            raise HhbcError(f"-qs {scheme}: layer '{node.layer}' is {kind}; the {scheme} scheme takes "
                             f"float models only")
+    if int8_weights:
+        done: dict[int, tuple[Tensor, Tensor]] = {}   # a weight shared by layers is stored once
+        for node in graph.nodes:
+            if node.op in W8_OPS:
+                _int8_weights(node, done)
     halved: set[int] = set()
     for t in graph.tensors():
         if t.dtype == "float32" and t.kind not in ("input", "const") and t not in graph.outputs:
@@ -48,6 +66,39 @@ def to_float16(graph: KernelGraph) -> KernelGraph:
     graph.nodes[:0] = head
     graph.nodes.extend(tail)
     return graph
+
+
+def quantize_weight(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-output-channel int8: scale = max|w| / 127 over the channel (1 for an
+    all-zero channel), q = w / scale rounded half away from zero, zero point 0.
+    Returns (q int8 in w's layout, scale float32 [channels]); w ~= q * scale."""
+    w = np.asarray(w, np.float32)
+    if not np.all(np.isfinite(w)):
+        raise HhbcError("weights with NaN or infinity cannot be quantized to int8")
+    moved = np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1).astype(np.float64)
+    peak = np.max(np.abs(moved), axis=1) if moved.shape[1] else np.zeros(moved.shape[0])
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    r = w.astype(np.float64) / scale.astype(np.float64).reshape(shape)
+    q = np.clip(np.sign(r) * np.floor(np.abs(r) + 0.5), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def _int8_weights(node: Node, done: dict[int, tuple[Tensor, Tensor]]) -> None:
+    """conv2d / depthwise_conv2d / dense -> its weight-only int8 op (the `_w8` kernels'
+    params): weight int8 in the same layout, per-channel float32 `w_scale`; bias float32."""
+    weight = node.consts["weight"]
+    key = id(weight)
+    if key not in done:
+        try:
+            q, scale = quantize_weight(weight.data, W8_OPS[node.op])
+        except HhbcError as e:
+            raise HhbcError(f"-qs float16_w_int8: layer '{node.layer}': {e}") from None
+        done[key] = (Tensor(weight.name, weight.shape, "int8", kind="const", data=q),
+                     Tensor(f"{weight.name} (scale)", scale.shape, "float32", kind="const", data=scale))
+    node.consts["weight"], node.consts["w_scale"] = done[key]
+    node.op = f"{node.op}_w8"
 
 
 def _halve(t: Tensor, done: set[int]) -> None:

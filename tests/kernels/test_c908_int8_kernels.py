@@ -165,7 +165,7 @@ class Program:
         hhbc_tensor ti = {{(void *)x{k}, {{{n}, {h}, {w}, {c}}}, 4}};
         hhbc_tensor tr = {{ref_out, {{{n}, {oh}, {ow}, {oc}}}, 4}}, tg = {{got_out, {{{n}, {oh}, {ow}, {oc}}}, 4}};
         hhbc_conv2d_i8_params p = {{w{k}, {f"b{k}" if bias else "NULL"}, {mm}, {ss}, {int(per_channel)},
-            {kh}, {kw}, {sh}, {sw}, {dh}, 1, {pt}, {pl}, 1, {in_zp}, {out_zp}, {lo}, {hi}, {sc}}};
+            {kh}, {kw}, {sh}, {sw}, {dh}, 1, {pt}, {pl}, 1, {in_zp}, {out_zp}, {lo}, {hi}, {sc}, NULL}};
         hhbc_conv2d_i8(&ti, &tr, &p);
         hhbc_conv2d_i8_params q = p;
         q.weight = pw{k};
@@ -209,7 +209,7 @@ class Program:
         hhbc_tensor ti = {{(void *)x{k}, {{{n}, {h}, {w}, {c}}}, 4}};
         hhbc_tensor tr = {{ref_out, {{{n}, {oh}, {ow}, {c}}}, 4}}, tg = {{got_out, {{{n}, {oh}, {ow}, {c}}}, 4}};
         hhbc_conv2d_i8_params p = {{w{k}, {f"b{k}" if bias else "NULL"}, {mm}, {ss}, {int(per_channel)},
-            {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, {pt}, {pl}, {c}, {in_zp}, {out_zp}, {lo}, {hi}, {sc}}};
+            {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, {pt}, {pl}, {c}, {in_zp}, {out_zp}, {lo}, {hi}, {sc}, NULL}};
         hhbc_depthwise_conv2d_i8(&ti, &tr, &p);
         hhbc_conv2d_i8_params q = p;
         q.weight = pw{k};
@@ -254,7 +254,7 @@ class Program:
         hhbc_tensor ti = {{(void *)x{k}, {{{m}, {kk}}}, 2}};
         hhbc_tensor tr = {{ref_out, {{{m}, {nn}}}, 2}}, tg = {{got_out, {{{m}, {nn}}}, 2}};
         hhbc_dense_i8_params p = {{w{k}, {f"b{k}" if bias else "NULL"}, {mm}, {ss}, {rs}, {int(per_channel)},
-            {m}, {nn}, {kk}, {in_zp}, {out_zp}, {lo}, {hi}, {sc}}};
+            {m}, {nn}, {kk}, {in_zp}, {out_zp}, {lo}, {hi}, {sc}, NULL}};
         hhbc_dense_i8(&ti, &tr, &p);
         hhbc_dense_i8_params q = p;
         q.weight = pw{k};

@@ -850,9 +850,10 @@ hhbc_copy_f32(&t_out, &t_out);   /* in place: a no-op */
 def ref_sources():
     """The float32 kernels; the int8 ones (*_i8.c) are tests/kernels/test_int8_kernels.py's,
     the weight-only ones (*_w8.c) tests/kernels/test_w8_kernels.py's, the float16 ones
-    (*_f16.c, cast.c) tests/kernels/test_ref_f16_kernels.py's."""
+    (*_f16.c, cast.c) tests/kernels/test_ref_f16_kernels.py's, the float16 ones over int8
+    weights (*_f16w8.c) tests/kernels/test_f16w8_kernels.py's."""
     return sorted(p for p in REF.glob("*.c")
-                  if not p.stem.endswith(("_i8", "_w8", "_f16")) and p.stem != "cast")
+                  if not p.stem.endswith(("_i8", "_w8", "_f16", "_f16w8")) and p.stem != "cast")
 
 
 def test_ref_file_set_and_hygiene():

@@ -5,7 +5,8 @@
  * every "prepare" result a compile-time constant, kernels never allocate or fail):
  *  - Activations are int8 with an affine scale and zero point: real = scale * (q - zp).
  *    Kernels only see zero points; scales are folded into the multipliers below.
- *  - Weights are int8, symmetric (zero point 0), per output channel or per tensor;
+ *  - Weights are int8, symmetric (zero point 0) unless a weight_zp array is given (conv2d,
+ *    depthwise and dense, reference kernels only), per output channel or per tensor;
  *    biases are int32 with scale input_scale * weight_scale[c] and zero point 0.
  *  - A real rescaling factor is a (multiplier, shift) pair from compile-time
  *    QuantizeMultiplier (hhbc/quantize/fixedpoint.py): real ~= multiplier * 2^(shift - 31),
@@ -45,7 +46,29 @@ typedef struct hhbc_conv2d_i8_params {
     const float *scale;          /* ONNX: NULL, or [OC] / [1] float32 (in_scale * w_scale) /
                                     out_scale: out = round_half_even(float(acc) * scale) + zp
                                     (QLinearConv), multiplier/shift unused */
+    const int32_t *weight_zp;    /* NULL (symmetric weights), or [OC]: the weight zero point of
+                                    each output channel (a per-tensor one repeated); conv2d and
+                                    depthwise (deconv2d: NULL), see hhbc_i8_weight_zp_fix */
 } hhbc_conv2d_i8_params;
+
+/* Weights with a zero point (asymmetric weights, the int8_asym scheme): the sum over the taps is
+ *   sum (x - input_zp) * (w - weight_zp[oc]) = sum (x - input_zp) * w - weight_zp[oc] * sum (x - input_zp)
+ * (padding taps read x = input_zp and add nothing to either sum); w - weight_zp may not fit int8,
+ * so the kernels keep the raw weights and subtract the window sum's multiple, in the accumulators'
+ * wrapping int32 arithmetic. Only the reference kernels take a weight_zp; the vector kernel rows
+ * refuse such layers (hhbc/codegen/kernel_table.py). */
+static inline int32_t hhbc_i8_weight_zp_fix(int32_t acc, int32_t weight_zp, int32_t xsum)
+{
+    return (int32_t)((uint32_t)acc - (uint32_t)weight_zp * (uint32_t)xsum);
+}
+
+/* The kernels' weight-zero-point paths are separate functions kept out of line, so that the
+ * symmetric path compiles to the same code (and registers) as without them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HHBC_I8_OUT_OF_LINE __attribute__((noinline))
+#else
+#define HHBC_I8_OUT_OF_LINE
+#endif
 
 /* in [N][H][W][C], out [N][OH][OW][OC]; any stride, padding, dilation and groups.
  * acc = sum w * (x - input_zp) over taps inside the input (padding reads the zero point),
@@ -76,6 +99,7 @@ typedef struct hhbc_dense_i8_params {
     int32_t input_zp, output_zp;
     int32_t act_min, act_max;
     const float *scale;          /* ONNX: as conv2d's (QGemm); takes precedence over the rest */
+    const int32_t *weight_zp;    /* NULL (symmetric weights), or [N]: as conv2d's */
 } hhbc_dense_i8_params;
 
 void hhbc_dense_i8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_i8_params *p);

@@ -48,4 +48,12 @@ typedef struct hhbc_dense_w8_params {
 
 void hhbc_dense_w8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_w8_params *p);
 
+/* ---- the float16_w_int8 scheme: the same params and layouts with _Float16 activations
+ * (in, out); products and sums in float32, w_scale and bias applied once, rounded to half
+ * once per output. Vector variants (rvv/, c906/) document their packed weight layouts. */
+void hhbc_conv2d_f16w8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_conv2d_w8_params *p);
+void hhbc_depthwise_conv2d_f16w8(const hhbc_tensor *in, const hhbc_tensor *out,
+                                 const hhbc_conv2d_w8_params *p);
+void hhbc_dense_f16w8(const hhbc_tensor *in, const hhbc_tensor *out, const hhbc_dense_w8_params *p);
+
 #endif /* HHBC_KERNELS_W8_H */

@@ -10,6 +10,7 @@
  *   HHBC_MAC(acc, x, w) one multiply-accumulate                (acc += x * w in float32)
  *   HHBC_START(oc)      the accumulator's first value          (bias[oc], or 0)
  *   HHBC_FINISH(acc, oc) the output element from the sum        (activation, then HHBC_ST)
+ *   HHBC_PROLOGUE       statements run first, e.g. a dispatch to another instance (none)
  * with HHBC_LD(x) (element -> float) and HHBC_ST(v) (float -> element) for the float types.
  * No include guard: each <op>.c / <op>_f16.c / <op>_w8.c / <op>_i8.c includes its body once.
  *
@@ -39,6 +40,9 @@
 
 void HHBC_KERNEL(const hhbc_tensor *in, const hhbc_tensor *out, const HHBC_PARAMS *p)
 {
+#ifdef HHBC_PROLOGUE
+    HHBC_PROLOGUE
+#endif
     const HHBC_T *src = (const HHBC_T *)in->data;
     HHBC_T *dst = (HHBC_T *)out->data;
     const int32_t batch = in->dim[0], ih_n = in->dim[1], iw_n = in->dim[2], ic_n = in->dim[3];
