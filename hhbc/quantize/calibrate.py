@@ -150,10 +150,11 @@ def _accumulate(s: TensorStats, v: np.ndarray) -> None:
     top = s.absmax
     if top == 0.0 or not v.size:
         return
-    a = np.abs(v.reshape(-1).astype(np.float64))
-    bins = np.minimum((a / top * BINS).astype(np.int64), BINS - 1)
+    flat = v.reshape(-1)
+    flat = flat[flat != 0]      # exact zeros (a ReLU's half) are exact in int8 at any range
+    bins = np.minimum((np.abs(flat.astype(np.float64)) / top * BINS).astype(np.int64), BINS - 1)
     s.hist += np.bincount(bins, minlength=BINS)
-    s.neg_hist += np.bincount(bins[v.reshape(-1) < 0], minlength=BINS)
+    s.neg_hist += np.bincount(bins[flat < 0], minlength=BINS)
 
 
 def _percentile_range(s: TensorStats, lo: float, hi: float, p: float) -> tuple[float, float]:
@@ -171,18 +172,17 @@ def _percentile_range(s: TensorStats, lo: float, hi: float, p: float) -> tuple[f
 
 
 def _kl_range(s: TensorStats, lo: float, hi: float, symmetric: bool) -> tuple[float, float]:
-    """The threshold on |x| whose int8 rendering loses the least information (KL divergence
-    between the clipped histogram and its quantized copy), as TensorRT's entropy calibration."""
+    """The threshold on |x| whose int8 rendering loses the least information: the KL
+    divergence between the clipped histogram (outliers counted in its last bin) and its copy
+    merged into the int8 levels and spread back (TensorRT's entropy calibration)."""
     one_sided = lo >= 0.0 and not symmetric
     levels = 255 if one_sided else 127
     hist = s.hist.astype(np.float64)
     best, best_i = np.inf, BINS
-    for i in range(levels, BINS + 1, 16):
+    for i in range(levels, BINS + 1, 8):
         p = hist[:i].copy()
         p[i - 1] += hist[i:].sum()
-        if p.sum() == 0:
-            continue
-        q = _expand(p, levels)
+        q = _expand(hist[:i], p > 0, levels)
         kl = _kl(p, q)
         if kl < best:
             best, best_i = kl, i
@@ -190,25 +190,32 @@ def _kl_range(s: TensorStats, lo: float, hi: float, symmetric: bool) -> tuple[fl
     return max(lo, -t), min(hi, t)
 
 
-def _expand(p: np.ndarray, levels: int) -> np.ndarray:
-    """p merged into `levels` buckets, each spread back evenly over its nonzero bins."""
-    q = np.zeros_like(p)
-    chunks = np.array_split(np.arange(p.size), levels)
-    for idx in chunks:
-        part = p[idx]
-        nz = part > 0
+def _expand(h: np.ndarray, support: np.ndarray, levels: int) -> np.ndarray:
+    """h merged into `levels` buckets, each bucket's count spread back evenly over the bins
+    of `support` it covers."""
+    q = np.zeros_like(h)
+    for idx in np.array_split(np.arange(h.size), levels):
+        nz = support[idx]
         if nz.any():
-            q[idx[nz]] = part.sum() / nz.sum()
+            q[idx[nz]] = h[idx].sum() / nz.sum()
     return q
 
 
-def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    p = p / p.sum()
-    qs = q.sum()
-    if qs == 0:
+def _kl(p: np.ndarray, q: np.ndarray, eps: float = 1e-4) -> float:
+    """KL(p || q) of two histograms, each smoothed so that a zero bin costs a finite amount."""
+    p, q = _smooth(p, eps), _smooth(q, eps)
+    if p is None or q is None:
         return np.inf
-    q = q / qs
     mask = p > 0
-    if np.any(q[mask] == 0):
-        return np.inf
     return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
+
+
+def _smooth(h: np.ndarray, eps: float) -> np.ndarray | None:
+    """h normalized, with eps moved from its nonzero bins to its zero ones."""
+    zero = h == 0
+    nonzero = h.size - zero.sum()
+    if nonzero == 0:
+        return None
+    h = h / h.sum()
+    taken = eps * zero.sum() / nonzero
+    return np.where(zero, eps, h - taken) if taken < h[~zero].min() else h + eps
