@@ -208,6 +208,7 @@ def quantize_input(array: np.ndarray, quant) -> np.ndarray:
     """float -> int8 with the input's scale and zero point, as TFLite's QUANTIZE does:
     round half away from zero of x / scale (in float32), + zero point, saturated."""
     scale = np.float32(quant.scale[0])
-    q = np.asarray(array, np.float32) / scale
-    q = np.where(q >= 0, np.floor(q + np.float32(0.5)), np.ceil(q - np.float32(0.5)))
+    x = np.asarray(array, np.float32) / scale
+    whole = np.trunc(x)                       # x - whole is exact in float32: no double rounding
+    q = whole + np.sign(x) * (np.abs(x - whole) >= np.float32(0.5))
     return np.clip(q + quant.zero_point[0], -128, 127).astype(np.int8)

@@ -139,3 +139,14 @@ def test_demo_dscnn_int8_equals_host_simulation(tmp_path, target):
             np.testing.assert_array_equal(g, s)
     f32 = compile_model(path, tgt, tmp_path / "f", scheme="float32")
     assert compiled.manifest["weight_bytes"] <= 0.40 * f32.manifest["weight_bytes"]
+
+
+def test_float_inputs_for_int8_inputs_round_once():
+    """hhbc run's float -> int8 input conversion rounds x / scale half away from zero once, as
+    TFLite's QUANTIZE (roundf): 0.49999997 is 0, not 1 (floor(x + 0.5) rounds it twice)."""
+    from hhbc.lower.graph import Quant
+    from hhbc.runner import quantize_input
+
+    x = np.array([0.49999997, -0.49999997, 0.5, -0.5, 1.5, -2.5, 2.4999998, 1e9, -1e9], np.float32)
+    assert quantize_input(x, Quant((1.0,), (0,))).tolist() == [0, 0, 1, -1, 2, -3, 2, 127, -128]
+    assert quantize_input(np.float32([1.0, -1.0]), Quant((0.5,), (-128,))).tolist() == [-126, -128]
