@@ -15,10 +15,6 @@ activations'. They are checked apart:
 Weight bytes: int8 weights are a quarter of float32, but biases and the per-channel scales stay
 float32 (8 bytes per output channel): measured 29.6% (demo) and 32.3% (Alibaba KWS, 32
 channels per layer) of the float32 build; the test allows 1/3.
-
-Until `-qs float16_w_int8` is registered (hhbc.quantize.schemes, compiler.py: the lead's
-wiring), the build goes through the KernelGraph pass directly: import, optimize, lower,
-`to_float16(graph, int8_weights=True)`, plan, generate: the steps compile_model takes.
 """
 
 from __future__ import annotations
@@ -32,12 +28,10 @@ import pytest
 from onnx import numpy_helper
 
 from hhbc.build import build
-from hhbc.codegen import generate
 from hhbc.compiler import compile_model
 from hhbc.emulate import run_model
 from hhbc.frontends import load_model
 from hhbc.lower.from_relax import lower
-from hhbc.lower.memory import plan_memory
 from hhbc.optimize import optimize
 from hhbc.quantize.float16 import quantize_weight, to_float16
 from hhbc.runner import default_inputs
@@ -51,11 +45,6 @@ SCHEME = "float16_w_int8"
 FLOAT16_TOL = 1e-2
 ALIBABA = "onnx/mlperf_tiny_results/alibaba_sinian_model_kws.onnx"
 TARGETS = ["host", "c906", "c908"]
-
-
-def _registered() -> bool:
-    from hhbc.quantize.schemes import schemes
-    return SCHEME in schemes()
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +69,9 @@ def shared_models():
 
 
 def _compile(path: Path, target, out_dir: Path, scheme: str):
-    """(model, graph, manifest): compile_model, or its steps with the pass (see the docstring)."""
-    if scheme != SCHEME or _registered():
-        c = compile_model(path, target, out_dir, scheme=scheme)
-        return c.model, c.graph, c.manifest
-    model = load_model(path)
-    graph = to_float16(lower(model, optimize(model.mod)), int8_weights=True)
-    manifest = generate(model, graph, plan_memory(graph), target, out_dir, vlen=target.default_vlen, scheme=scheme)
-    return model, graph, manifest
+    """(model, graph, manifest) of `hhbc compile -qs scheme`."""
+    c = compile_model(path, target, out_dir, scheme=scheme)
+    return c.model, c.graph, c.manifest
 
 
 def _run(path: Path, target_name: str, out_dir: Path, scheme: str, seeds):
