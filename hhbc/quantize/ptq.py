@@ -122,6 +122,7 @@ class _Rewriter:
         for k, p in enumerate(func.params):
             self.index[p] = -(k + 1)
         self.uses = self._count_uses()
+        self.full_range = self._full_range()
         self.absorbed: set[int] = set()
         self.tuples: dict[relax.Var, relax.Tuple] = {}   # tuple bindings (the outputs of main)
         self.q: dict[relax.Var, tuple[relax.Var, Quant]] = {}   # float var -> its int8 var
@@ -150,11 +151,30 @@ class _Rewriter:
                 return j, value
         return None
 
+    def _full_range(self) -> set[int]:
+        """Tensors whose outliers are the answer: the model's outputs and softmax's inputs (the
+        logits). Clipping them reorders the classes, so they keep their whole range in every
+        calibration mode."""
+        keep = set()
+        body = self.func.body.body
+        fields = body.fields if isinstance(body, relax.Tuple) else [body]
+        for b in self.bindings:
+            if isinstance(b.value, relax.Tuple) and any(b.var.same_as(f) for f in fields):
+                fields = list(fields) + list(b.value.fields)
+            if _call_name(b.value) == "relax.nn.softmax":
+                fields = list(fields) + [b.value.args[0]]
+        wanted = {f for f in fields if isinstance(f, relax.Var)}
+        for b in reversed(self.bindings):   # through reshapes and the like, to the layer's output
+            if b.var in wanted and _call_name(b.value) in _MOVES:
+                wanted.add(b.value.args[0])
+        return {self.index[v] for v in wanted if v in self.index}
+
     def _range_quant(self, var: relax.Var, layer: str) -> Quant:
         index = self.index[var]
         if index not in self.cal.stats:
             raise HhbcError(f"-qs {self.scheme.name}: layer '{layer}': no calibration range for '{var.name}'")
-        lo, hi = self.cal.range(index, self.mode, self.percentile, self.scheme.act_symmetric)
+        mode = "maxmin" if index in self.full_range else self.mode
+        lo, hi = self.cal.range(index, mode, self.percentile, self.scheme.act_symmetric)
         return activation_quant(lo, hi, self.scheme.act_symmetric)
 
     # -- emission ---------------------------------------------------------------------------
