@@ -104,6 +104,12 @@ MLPERF_INT8 = {
 }
 MLPERF_KEY = "MLPerf int8 file (own calibration)"
 AEQ_GLOBAL = "TFLite ai-edge-quantizer global min-max"
+# The same quantized models run on TFLite's reference kernels (BUILTIN_REF: TFLite Micro's
+# arithmetic, and the one hhbc's int8 kernels implement) instead of the interpreter's default
+# XNNPACK ones, which requantize in float: shown for information.
+REF_SUFFIX = " (reference kernels)"
+AEQ_GLOBAL_REF = AEQ_GLOBAL + REF_SUFFIX
+CONVERTER_REF = "TFLite converter" + REF_SUFFIX
 
 
 def peers_for(model: str) -> tuple[str, ...]:
@@ -111,15 +117,17 @@ def peers_for(model: str) -> tuple[str, ...]:
     if model.endswith(".onnx"):
         return tuple(f"onnxruntime {m}" for m in ORT_METHODS)
     if model.endswith(".pb"):
-        return ("TFLite converter",)
+        return ("TFLite converter", CONVERTER_REF)
     if model.endswith(".tflite"):
-        return ("TFLite ai-edge-quantizer", AEQ_GLOBAL) + ((MLPERF_KEY,) if model in MLPERF_INT8 else ())
+        return ("TFLite ai-edge-quantizer", AEQ_GLOBAL, AEQ_GLOBAL_REF) + \
+            ((MLPERF_KEY,) if model in MLPERF_INT8 else ())
     return ()
 
 
 def is_informative(key: str) -> bool:
-    """Shown in the tables but not a peer to beat: not calibrated on the same data."""
-    return key == MLPERF_KEY
+    """Shown in the tables but not a peer to beat: not calibrated on the same data, or a peer
+    already counted, run on other kernels."""
+    return key == MLPERF_KEY or key.endswith(REF_SUFFIX)
 
 
 # ---------------------------------------------------------------- float reference
@@ -164,6 +172,16 @@ def peer_results(model: str, split, peers: tuple[str, ...] | None = None,
         got = _tflite_converter_pb(model_path(model), calib, evals)
         results["TFLite converter"] = compare("TFLite converter", names, ref, got, time.perf_counter() - start,
                                               "tf.lite converter, full integer, float IO")
+    if CONVERTER_REF in peers:
+        start = time.perf_counter()
+        got = _litert_run(tflite_converter_model(model_path(model), calib), evals, reference=True)
+        results[CONVERTER_REF] = compare(CONVERTER_REF, names, ref, got, time.perf_counter() - start,
+                                         "the converter's model on TFLite's reference kernels")
+    if AEQ_GLOBAL_REF in peers:
+        start = time.perf_counter()
+        got = _litert_run(ai_edge_quantized_model(model_path(model), calib, True), evals, reference=True)
+        results[AEQ_GLOBAL_REF] = compare(AEQ_GLOBAL_REF, names, ref, got, time.perf_counter() - start,
+                                          "the global min-max model on TFLite's reference kernels")
     if "TFLite ai-edge-quantizer" in peers:
         start = time.perf_counter()
         got = _ai_edge_quantizer(model_path(model), calib, evals)
@@ -281,13 +299,14 @@ def _ort_ready(model):
 
 
 # ---------------------------------------------------------------- TFLite
-def _litert_run(buf: bytes, evals: np.ndarray) -> list[list[np.ndarray]]:
-    """The quantized model on ai-edge-litert's interpreter. An int8 input is quantized and an
-    int8 output dequantized here as TFLite's QUANTIZE / DEQUANTIZE would (round half away
-    from zero, saturate)."""
-    from ai_edge_litert.interpreter import Interpreter
+def _litert_run(buf: bytes, evals: np.ndarray, reference: bool = False) -> list[list[np.ndarray]]:
+    """The quantized model on ai-edge-litert's interpreter (default kernels, or with `reference`
+    TFLite's reference kernels). An int8 input is quantized and an int8 output dequantized here
+    as TFLite's QUANTIZE / DEQUANTIZE would (round half away from zero, saturate)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interp = Interpreter(model_content=buf, num_threads=1)
+    kind = {"experimental_op_resolver_type": OpResolverType.BUILTIN_REF} if reference else {}
+    interp = Interpreter(model_content=buf, num_threads=1, **kind)
     interp.allocate_tensors()
     (inp,) = interp.get_input_details()
     outs = interp.get_output_details()
