@@ -64,8 +64,8 @@ def _model(name: str, demo: Path, models_dir_or_none) -> Path:
 
 @pytest.fixture(scope="module")
 def shared_models():
-    from conftest import SHARED_MODELS
-    return SHARED_MODELS if SHARED_MODELS.is_dir() else None
+    shared = Path(__file__).resolve().parents[3] / "shared" / "models"   # as tests/conftest.py
+    return shared if shared.is_dir() else None
 
 
 def _compile(path: Path, target, out_dir: Path, scheme: str):
