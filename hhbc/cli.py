@@ -152,7 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="keep the generated project here (default: a temp dir)")
     p.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
 
+    p = sub.add_parser("graph", help="draw the kernel graph: layers, kernels, shapes, MACs, arena offsets")
+    _add_model_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="GRAPH.svg",
+                   help=".svg or .png (through Graphviz's dot) or .dot (any DOT viewer)")
+    p.add_argument("--after-optimization", action="store_true",
+                   help="draw the optimized Relax graph (fused patterns, before lowering to kernels) instead")
+    p.set_defaults(guard=False)
+
     sub.add_parser("targets", help="list the targets")
+    from hhbc.doctor import add_parser as add_doctor_parser
+    add_doctor_parser(sub)
     return parser
 
 
@@ -180,6 +190,11 @@ def _stage() -> str:
 def _dispatch(args, argv) -> int:
     if args.command == "targets":
         return _cmd_targets()
+    if args.command == "graph":
+        return _cmd_graph(args, argv)
+    if args.command == "doctor":
+        from hhbc.doctor import doctor
+        return doctor()
     if args.model and args.model_file:
         raise HhbcError("give the model once: as an argument or with -f")
     args.model = args.model or args.model_file
@@ -335,6 +350,25 @@ def _print_layer_report(result) -> None:
     samples = result.eval_samples or [result.inputs]
     rows = layer_errors(result.compiled, samples)
     print(format_layer_errors(rows, len(samples)))
+
+
+def _cmd_graph(args, argv) -> int:
+    """hhbc graph: the model compiled in a temporary folder, its kernel graph (or the optimized
+    Relax graph) drawn to -o."""
+    import tempfile
+
+    from hhbc.graph_view import check_output_path, write_graph, write_relax_graph
+
+    out = check_output_path(args.output)
+    with tempfile.TemporaryDirectory(prefix="hhbc-graph-") as tmp:
+        _, compiled, progress = _compile(args, argv, Path(tmp) / "out")
+        if args.after_optimization:
+            path = write_relax_graph(compiled.optimized, out,
+                                     f"{Path(compiled.model.source).name}: Relax main after optimization")
+        else:
+            path = write_graph(compiled, compiled.manifest, out)
+    progress(f"wrote {path}", stage=False)
+    return 0
 
 
 def _cmd_bench(args) -> int:

@@ -30,6 +30,7 @@ class Compiled:
     manifest: dict
     out_dir: Path
     quantized: Quantized | None = None    # post-training quantization (-qs int8_*): calibration, layers
+    optimized: object = None              # the Relax module that was lowered (hhbc graph --after-optimization)
 
 
 class Progress:
@@ -122,4 +123,4 @@ def compile_model(model_path: str | Path, target: Target, out_dir: str | Path, *
     progress(f"{len(graph.nodes)} layers, {graph.macs} MACs "
              f"({100 * manifest['vector_mac_share']:.1f}% in vector kernels), arena {plan.arena_bytes} B "
              f"(lower bound {plan.lower_bound} B), weights {manifest['weight_bytes']} B", stage=False)
-    return Compiled(model, graph, manifest, out_dir, quantized)
+    return Compiled(model, graph, manifest, out_dir, quantized, mod)
