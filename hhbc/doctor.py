@@ -33,7 +33,7 @@ from hhbc.targets import RISCV_TRIPLE, TARGETS, Target
 
 # A zig cc link of the test program finishes in about 0.2 s once zig has built musl for the
 # -mcpu; a cold cache rebuilds musl (20-70 s), so a link still running after this is "cold".
-WARM_LINK_S = 5.0
+WARM_LINK_S = 15.0    # a warm link takes ~0.3 s idle, several s on a loaded machine; a cold one 20-70 s
 PROBE_TIMEOUT_S = 30.0
 TEST_PROGRAM = ("#include <math.h>\n#include <stdio.h>\n"
                 "int main(void) { printf(\"%f\\n\", (double)expf(1.0f)); return 0; }\n")
