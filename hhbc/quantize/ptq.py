@@ -155,7 +155,6 @@ class _Rewriter:
         """Tensors whose outliers are the answer: the model's outputs and softmax's inputs (the
         logits). Clipping them reorders the classes, so they keep their whole range in every
         calibration mode."""
-        keep = set()
         body = self.func.body.body
         fields = body.fields if isinstance(body, relax.Tuple) else [body]
         for b in self.bindings:
@@ -412,11 +411,6 @@ class Quantized:
     layers: dict[str, int] = field(default_factory=dict)   # int8 layer name -> float tensor index
     scheme: str = ""
     mode: str = ""
-
-
-def check_int8_scheme(scheme: str) -> bool:
-    """Is `scheme` one of the -qs int8 schemes post-training quantization makes?"""
-    return scheme in INT8_SCHEMES
 
 
 def calibration_samples(model, ptq: PtqOptions, scheme: str) -> list[list[np.ndarray]]:
