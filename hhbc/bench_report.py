@@ -4,6 +4,8 @@ Every figure in the file is measured by this script on this run: instruction
 counts per inference under QEMU with the counting plugin, arena and flash
 from the compiled project. The bundled demo model is always measured; the
 real models in ../shared/models are added when that folder is present.
+The pictures it embeds (docs/img/bench-*.svg, drawn by hhbc/plot.py) come
+from the same run; without matplotlib they are left out, with a note.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from hhbc import __version__
-from hhbc.bench import BenchResult, bench, lmul_weighted
+from hhbc.benchmark import BenchResult, bench, lmul_weighted
 from hhbc.frontends import ImportOptions
 from hhbc.targets import get_target
 
@@ -162,7 +164,74 @@ def _random_calibration(model: Path, options: ImportOptions):
                                for _ in range(16)])
 
 
+# The pictures BENCHMARKS.md embeds: (file in docs/img, caption, kind, [(model, target, scheme, label)]).
+# A picture is drawn when all its runs were measured (the shared models are optional).
+PICTURES = [
+    ("bench-dscnn-c906.svg", f"{DSCNN}, float32 on c906: instructions per layer", "profile",
+     [(DSCNN, "c906", "float32", "c906")]),
+    ("bench-dscnn-c906-vs-c908.svg", f"{DSCNN}, float32: c906 (RVV 0.7.1) against c908 (RVV 1.0)", "compare",
+     [(DSCNN, "c906", "float32", "c906"), (DSCNN, "c908", "float32", "c908")]),
+    ("bench-sinian-kws-c906.svg", f"{KWS}, float32 on c906: instructions per layer", "profile",
+     [(KWS, "c906", "float32", "c906")]),
+    ("bench-sinian-kws-c908-float32-vs-int8.svg",
+     f"{KWS} on c908: float32 against int8_asym_w_sym (layers matched by name)", "compare",
+     [(KWS, "c908", "float32", "float32"), (KWS, "c908", "int8_asym_w_sym", "int8")]),
+]
+PICTURE_GLOB = "bench-*.svg"
+
+
+def _pictures(results: dict[tuple[str, str, str], BenchResult], img_dir: Path) -> list[tuple[str, str]]:
+    """Draw PICTURES into img_dir (stale bench-*.svg removed first); (file, caption) of each drawn."""
+    from dataclasses import replace
+
+    from hhbc.plot import plot_compare, plot_profile
+
+    img_dir.mkdir(parents=True, exist_ok=True)
+    for old in img_dir.glob(PICTURE_GLOB):
+        old.unlink()
+    drawn = []
+    for name, caption, kind, runs in PICTURES:
+        found = [results.get((model, target, scheme)) for model, target, scheme, _ in runs]
+        if not all(found):
+            continue
+        # the model's label as the picture's title, not the temporary file name
+        found = [replace(r, model=model.split(" (")[0]) for r, (model, *_) in zip(found, runs)]
+        if kind == "profile":
+            plot_profile(found[0], img_dir / name)
+        else:
+            plot_compare(found, [label for *_, label in runs], img_dir / name)
+        print(f"wrote {img_dir / name} ({(img_dir / name).stat().st_size:,} B)", file=sys.stderr)
+        drawn.append((name, caption))
+    return drawn
+
+
+def _picture_lines(drawn: list[tuple[str, str]]) -> list[str]:
+    if not drawn:
+        return []
+    lines = ["## Pictures", "",
+             "Drawn by hhbc/plot.py from the runs above (the same pictures as `hhbc bench --plot FILE.svg` and "
+             "`hhbc bench --compare ... --plot FILE.svg`; docs/benchmarks.md). Profiles: one bar per layer, "
+             "scalar and vector instructions stacked, the kernel on each bar, MACs per layer in the right "
+             "panel. Comparisons: one bar per run per layer, the ratio second/first beside it.", ""]
+    for name, caption in drawn:
+        lines += [f"![{caption}](docs/img/{name})", ""]
+    return lines
+
+
+def _can_plot() -> bool:
+    from hhbc.errors import HhbcError
+    from hhbc.plot import check_plot_path
+
+    try:
+        check_plot_path("check.svg")
+    except HhbcError as err:
+        print(f"note: {err}; BENCHMARKS.md gets no pictures", file=sys.stderr)
+        return False
+    return True
+
+
 def generate(path: Path) -> None:
+    plots = _can_plot()        # say so now, not after the runs
     results: dict[tuple[str, str, str], BenchResult] = {}
     rows = []
     with tempfile.TemporaryDirectory(prefix="hhbc-benchmarks-") as tmp:
@@ -173,6 +242,7 @@ def generate(path: Path) -> None:
                 r = bench(model, get_target(name), vlen=vlen, options=options, scheme=scheme, ptq=ptq)
                 results[(label, _target(r), r.scheme)] = r
                 rows.append(_row(label, r))
+    drawn = _pictures(results, path.resolve().parent / "docs" / "img") if plots else []
     detail = [(f"{KWS}, float16 on c906", results.get((KWS, "c906", "float16"))),
               (f"{KWS}, float32 on c906", results.get((KWS, "c906", "float32"))),
               (f"{DSCNN}, float32 on c906", results.get((DSCNN, "c906", "float32"))),
@@ -201,6 +271,7 @@ def generate(path: Path) -> None:
         "",
         *_goal_rows(results),
         "",
+        *_picture_lines(drawn),
         "## Every model",
         "",
         "Models that arrive quantized (TFLite int8, ONNX QDQ) compute in int8 whatever the scheme: their "

@@ -36,6 +36,8 @@ def build(project: Path, target: Target, cc: str | None = None, extra_cflags: st
     cmd = [make, "-C", str(project), "--no-print-directory"]
     if cc:
         cmd.append(f"CC={cc}")
+    elif target.zig_mcpu:    # the installed ziglang's zig, not whatever PATH finds
+        cmd.append(f"ZIG={ziglang_zig()}")
     if extra_cflags:
         cmd.append(f"CFLAGS_EXTRA={extra_cflags}")
     env = dict(os.environ)
@@ -66,6 +68,18 @@ def first_error(log: str) -> str:
         if _ERROR_LINE.search(line):
             return line
     return lines[0] if lines else "no output from the compiler"
+
+
+def ziglang_zig() -> Path:
+    """The zig executable of the installed `ziglang` package (what `python -m ziglang` runs)."""
+    spec = importlib.util.find_spec("ziglang")
+    if spec is None or spec.origin is None:
+        raise ToolchainError("zig cc comes from the 'ziglang' package: pip install ziglang")
+    zig = Path(spec.origin).parent / ("zig.exe" if os.name == "nt" else "zig")
+    if not zig.is_file():
+        raise ToolchainError(f"the 'ziglang' package has no zig executable at {zig} "
+                             f"(pip install --force-reinstall ziglang)")
+    return zig
 
 
 def check_compiler(target: Target, cc: str | None) -> None:

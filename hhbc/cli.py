@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from hhbc import __version__
-from hhbc.errors import HhbcError, MismatchError
+from hhbc.errors import HhbcError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,16 +62,6 @@ def _add_calibration_options(p: argparse.ArgumentParser) -> None:
                         f"(default {DEFAULT_PERCENTILE:g})")
 
 
-def _ptq_options(args):
-    """The post-training quantization options the command line asks for."""
-    from hhbc.quantize.calibrate import check_mode, check_percentile
-    from hhbc.quantize.dataset import preprocess_from_args
-    from hhbc.quantize.ptq import PtqOptions
-
-    return PtqOptions(dataset=args.calibrate_dataset, preprocess=preprocess_from_args(args),
-                      mode=check_mode(args.calibrate_mode), percentile=check_percentile(args.calibrate_percentile))
-
-
 def _add_limit_options(p: argparse.ArgumentParser) -> None:
     """--max-*: raise (or lower) the limits of hhbc/limits.py; sizes take K/M/G or KiB/MiB/GiB."""
     from hhbc.limits import DEFAULT_LIMITS as d, format_bytes
@@ -90,26 +78,6 @@ def _add_limit_options(p: argparse.ArgumentParser) -> None:
                    help=f"longest input-to-output chain of nodes (default {d.depth:,})")
     g.add_argument("--max-name", metavar="N", type=int,
                    help=f"characters in a node or tensor name (default {d.name_length:,})")
-
-
-def _limits(args):
-    """The Limits the --max-* options ask for (each one left out keeps its default)."""
-    import dataclasses
-
-    from hhbc.limits import DEFAULT_LIMITS, parse_size
-
-    changes = {}
-    for field, option in (("arena_bytes", "max_arena"), ("tensor_bytes", "max_tensor"),
-                          ("weight_bytes", "max_weights")):
-        if getattr(args, option) is not None:
-            changes[field] = parse_size(getattr(args, option), "--" + option.replace("_", "-"))
-    for field, option in (("nodes", "max_nodes"), ("depth", "max_depth"), ("name_length", "max_name")):
-        value = getattr(args, option)
-        if value is not None:
-            if value < 1:
-                raise HhbcError(f"--{option.replace('_', '-')} {value}: must be at least 1")
-            changes[field] = value
-    return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="X.npy",
                    help="input array, once per model input in order (default: seeded random)")
     p.add_argument("-o", "--output", help="keep the generated project here (default: a temp dir)")
-    p.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
+    p.add_argument("--json", metavar="FILE", help="also write the counts as JSON (a list of both with --compare)")
+    p.add_argument("--plot", metavar="FILE.png|.svg",
+                   help="also draw the per-layer counts: stacked scalar/vector bars, MACs on a second axis "
+                        "(needs matplotlib: pip install 'hhbc[plot]')")
+    p.add_argument("--compare", metavar="A,B",
+                   help="benchmark twice, on two targets (c906,c908) or with two -qs schemes "
+                        "(float32,int8_asym_w_sym), print both and a summary, and --plot them side by side; "
+                        "-o DIR keeps each project in DIR/A and DIR/B")
 
     p = sub.add_parser("graph", help="draw the kernel graph: layers, kernels, shapes, MACs, arena offsets")
     _add_model_options(p)
@@ -220,136 +195,47 @@ def _cmd_targets() -> int:
     return 0
 
 
-def _import_options(args):
-    from hhbc.frontends import ImportOptions
-    from hhbc.frontends.onnx_inputs import parse_const_input
-    from hhbc.frontends.shapes import parse_shapes, split_names
+def _api_options(args, progress=None) -> dict:
+    """The keyword arguments of hhbc.api that the model options (_add_model_options) give."""
+    from hhbc.compiler import Progress
 
-    return ImportOptions(tuple(split_names(args.input_names)), tuple(parse_shapes(args.input_shapes)),
-                         tuple(split_names(args.output_names)),
-                         Path(args.weights) if args.weights else None,
-                         tuple(parse_const_input(text) for text in args.const_inputs),
-                         limits=_limits(args))
+    return dict(
+        input_names=args.input_names, input_shapes=args.input_shapes, output_names=args.output_names,
+        const_inputs=args.const_inputs, weights=args.weights, vlen=args.vlen,
+        calibrate_dataset=args.calibrate_dataset, data_mean=args.data_mean, data_scale=args.data_scale,
+        data_resize=args.data_resize, pixel_format=args.pixel_format, data_layout=args.data_layout,
+        calibrate_mode=args.calibrate_mode, calibrate_percentile=args.calibrate_percentile, name=args.name,
+        max_arena=args.max_arena, max_tensor=args.max_tensor, max_weights=args.max_weights,
+        max_nodes=args.max_nodes, max_depth=args.max_depth, max_name=args.max_name, verbose=args.verbose,
+        progress=progress or Progress(not args.quiet))
 
 
-def _compile(args, argv, out_dir: Path):
-    from hhbc.compiler import Progress, compile_model
-    from hhbc.targets import get_target
+def _compile(args, argv, out_dir: Path, progress=None, **extra):
+    from hhbc import api
 
-    target = get_target(args.target)
-    progress = Progress(not args.quiet)
-    compiled = compile_model(
-        args.model, target, out_dir, options=_import_options(args), prefix=args.name, vlen=args.vlen,
-        verbose=args.verbose, command="hhbc " + shlex.join(argv), progress=progress, scheme=args.scheme,
-        guard=args.guard, ptq=_ptq_options(args))
-    return target, compiled, progress
+    return api.compile(args.model, args.target, output=out_dir, quantization_scheme=args.scheme,
+                       guard=args.guard, command="hhbc " + shlex.join(argv), **extra,
+                       **_api_options(args, progress))
 
 
 def _cmd_compile(args, argv) -> int:
-    from hhbc.build import build
-
-    target, compiled, progress = _compile(args, argv, Path(args.output))
-    if args.build:
-        progress(f"building for {target.name}")
-        elf = build(compiled.out_dir, target, cc=args.cc)
-        progress(f"built {elf}")
+    _compile(args, argv, Path(args.output), build=args.build, cc=args.cc)
     return 0
-
-
-def _load_inputs(paths: list[str]) -> list[np.ndarray] | None:
-    if not paths:
-        return None
-    arrays = []
-    for path in paths:
-        try:
-            if path.endswith(".pb"):   # an ONNX TensorProto, as in ONNX's test data
-                import onnx
-                from onnx import numpy_helper
-
-                tensor = onnx.TensorProto()
-                tensor.ParseFromString(Path(path).read_bytes())
-                arrays.append(numpy_helper.to_array(tensor))
-            else:
-                arrays.append(np.load(path, allow_pickle=False))
-        except Exception as err:
-            raise HhbcError(f"--input {path}: not a readable .npy or .pb file ({err})") from None
-    return arrays
-
-
-def _load_expected(paths: list[str] | None) -> list[tuple[str, np.ndarray]] | None:
-    """--expected files -> (label, array) per output: .npy and .pb one array each, .npz all of
-    its arrays in the order they were saved."""
-    if not paths:
-        return None
-    arrays = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise HhbcError(f"--expected {path}: no such file")
-        try:
-            if path.endswith(".pb"):
-                import onnx
-                from onnx import numpy_helper
-
-                tensor = onnx.TensorProto()
-                tensor.ParseFromString(Path(path).read_bytes())
-                arrays.append((path, numpy_helper.to_array(tensor)))
-            elif path.endswith(".npz"):
-                with np.load(path, allow_pickle=False) as npz:
-                    arrays.extend((f"{path}[{key}]", npz[key]) for key in npz.files)
-            else:
-                arrays.append((path, np.load(path, allow_pickle=False)))
-        except Exception as err:
-            raise HhbcError(f"--expected {path}: not a readable .npy/.npz/.pb file "
-                            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
-    return arrays
 
 
 def _cmd_run(args, argv) -> int:
-    from hhbc.compiler import Progress
-    from hhbc.runner import run_and_compare
-    from hhbc.targets import get_target
+    from hhbc import api
 
-    target = get_target(args.target)
-    inputs = _load_inputs(args.input)
-    expected = _load_expected(args.expected)
-    if expected is not None and inputs is None:
-        raise HhbcError("--expected needs the inputs those outputs came from (--input, once per model input)")
-    result = run_and_compare(
-        args.model, target, inputs=inputs, out_dir=args.output, vlen=args.vlen, cc=args.cc,
-        options=_import_options(args), prefix=args.name, seed=args.seed, verbose=args.verbose,
-        command="hhbc " + shlex.join(argv), progress=Progress(not args.quiet), scheme=args.scheme,
-        expected=expected, guard=args.guard, ptq=_ptq_options(args), eval_dataset=args.eval_dataset)
-    if args.save_outputs:
-        save = Path(args.save_outputs)
-        save.mkdir(parents=True, exist_ok=True)
-        for k, array in enumerate(result.outputs):
-            np.save(save / f"out_{k}.npy", array)
-    for c in result.comparisons:
-        print(c.line())
-    for a in result.accuracy:
-        print(a.line())
+    result = api.run(args.model, args.target, inputs=args.input or None, expected=args.expected,
+                     seed=args.seed, output=args.output, save_outputs=args.save_outputs,
+                     eval_dataset=args.eval_dataset, quantization_scheme=args.scheme, cc=args.cc,
+                     guard=args.guard, command="hhbc " + shlex.join(argv), **_api_options(args))
+    for line in result.lines():
+        print(line)
     if args.layer_report:
-        _print_layer_report(result)
-    bad = [c.name for c in result.comparisons if not c.ok]
-    if bad:
-        against = "the --expected outputs" if expected is not None else result.compiled.model.format
-        if result.compiled.quantized is not None:
-            against = "hhbc's host simulation of the int8 graph (the kernels are wrong, not the quantization)"
-        raise MismatchError(f"outputs differ from {against} beyond tolerance: "
-                            f"{', '.join(bad)}")
+        print(result.layer_report())
+    result.check()
     return 0
-
-
-def _print_layer_report(result) -> None:
-    """--layer-report: per-layer SQNR of a post-training-quantized build."""
-    from hhbc.quantize.report import format_layer_errors, layer_errors
-
-    if result.compiled.quantized is None:
-        raise HhbcError("--layer-report: only for a float model quantized by hhbc (-qs int8_asym_w_sym, "
-                        "int8_asym, int8_sym with -cd)")
-    samples = result.eval_samples or [result.inputs]
-    rows = layer_errors(result.compiled, samples)
-    print(format_layer_errors(rows, len(samples)))
 
 
 def _cmd_graph(args, argv) -> int:
@@ -357,11 +243,13 @@ def _cmd_graph(args, argv) -> int:
     Relax graph) drawn to -o."""
     import tempfile
 
+    from hhbc.compiler import Progress
     from hhbc.graph_view import check_output_path, write_graph, write_relax_graph
 
     out = check_output_path(args.output)
+    progress = Progress(not args.quiet)
     with tempfile.TemporaryDirectory(prefix="hhbc-graph-") as tmp:
-        _, compiled, progress = _compile(args, argv, Path(tmp) / "out")
+        compiled = _compile(args, argv, Path(tmp) / "out", progress).compiled
         if args.after_optimization:
             path = write_relax_graph(compiled.optimized, out,
                                      f"{Path(compiled.model.source).name}: Relax main after optimization")
@@ -372,19 +260,23 @@ def _cmd_graph(args, argv) -> int:
 
 
 def _cmd_bench(args) -> int:
-    import dataclasses
-    import json
-
-    from hhbc.bench import bench, format_report
+    """hhbc bench: the table; with --compare both tables and a summary line; --plot draws them."""
+    from hhbc import api
     from hhbc.compiler import Progress
-    from hhbc.targets import get_target
 
-    result = bench(args.model, get_target(args.target), vlen=args.vlen, inputs=_load_inputs(args.input),
-                   options=_import_options(args), prefix=args.name, out_dir=args.output,
-                   progress=Progress(not args.quiet), scheme=args.scheme, ptq=_ptq_options(args))
-    print(format_report(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
+    progress = Progress(not args.quiet)
+    options = dict(inputs=args.input or None, output=args.output, plot=args.plot, json=args.json,
+                   quantization_scheme=args.scheme, **_api_options(args, progress))
+    if args.compare:
+        compared = api.bench_compare(args.model, args.compare, args.target, **options)
+        for result in compared.results:
+            print(result.report())
+            print()
+        print(compared.summary())
+    else:
+        print(api.bench(args.model, args.target, **options).report())
+    if args.plot:
+        progress(f"wrote {args.plot}", stage=False)
     return 0
 
 

@@ -14,6 +14,19 @@ SHARED_MODELS = ROOT.parent / "shared" / "models"
 
 
 @pytest.fixture(scope="session")
+def demo_model(tmp_path_factory) -> Path:
+    """The bundled demo DS-CNN keyword spotter (examples/make_kws_dscnn.py), saved once per session."""
+    import onnx
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    from make_kws_dscnn import build_model
+
+    path = tmp_path_factory.mktemp("demo") / "kws_dscnn.onnx"
+    onnx.save(build_model(), str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
 def models_dir() -> Path:
     """../shared/models, or a skip naming what is missing (a user's clone has no shared/)."""
     if not SHARED_MODELS.is_dir():

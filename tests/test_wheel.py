@@ -27,7 +27,10 @@ def test_wheel_contains_templates_kernels_and_toolchain(wheel):
     for required in ("hhbc/templates/model.c.j2", "hhbc/templates/Makefile.j2",
                      "hhbc/kernels/include/hhbc_kernels.h", "hhbc/kernels/ref/conv2d.c",
                      "hhbc/kernels/ref/conv2d_body.h", "hhbc/kernels/rvv/conv2d.c", "hhbc/kernels/c906/hhbc_rvv071.h",
-                     "hhbc/toolchain/insn_count.c"):
+                     "hhbc/toolchain/insn_count.c", "hhbc/templates/CMakeLists.txt.j2",
+                     "hhbc/templates/weights.h.j2", "hhbc/toolchain/cmake/riscv64-zig.cmake",
+                     "hhbc/toolchain/cmake/riscv64-linux-gnu-gcc.cmake",
+                     "hhbc/toolchain/cmake/riscv64-thead-gcc.cmake"):
         assert required in names, required
     kernel_sources = {p.relative_to(ROOT / "hhbc").as_posix() for p in (ROOT / "hhbc/kernels").rglob("*.[ch]")}
     assert {f"hhbc/{k}" for k in kernel_sources} <= names

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from hhbc.codegen.params import PARAM_FIELDS
 from hhbc.errors import HhbcError
 from hhbc.frontends.model import ImportedModel
 from hhbc.lower.graph import KernelGraph, Node, Tensor
-from hhbc.lower.memory import MemoryPlan, canaries
+from hhbc.lower.memory import MemoryPlan, canaries, lifetimes
 from hhbc.targets import Target
 
 PACKAGE_DIR = Path(hhbc.__file__).parent
@@ -81,8 +80,13 @@ class _Emitter:
             self.weights.append((t, data))
         return f"{t.cid}.values" if _as_bytes(data) else t.cid
 
-    def tensor_ref(self, t: Tensor) -> str:
-        """`&<struct>` for an operand, declaring its hhbc_tensor once."""
+    def tensor_ref(self, t: Tensor, local: list[str]) -> str:
+        """`&<struct>` for an operand. A weight's hhbc_tensor is declared once, static const at
+        file scope; an arena tensor's in `local`, the block of the layer that uses it, because
+        its data pointer is relative to the arena <p>_run_with() is given."""
+        shape = t.shape or (1,)
+        if len(shape) > MAX_DIMS:
+            raise HhbcError(f"tensor '{t.name}': rank {len(shape)} exceeds {MAX_DIMS}")
         if t.kind == "const":
             data = f"(void *){self.const_symbol(t, t.data)}"
             struct = f"{t.cid}_t"
@@ -91,15 +95,15 @@ class _Emitter:
                 t.cid = self.names.take("v_", t.name)
             struct = t.cid
             data = f"HHBC_ARENA({self.plan.offset(t)})"
-        if id(t) not in self.declared:
-            self.declared.add(id(t))
-            shape = t.shape or (1,)
-            if len(shape) > MAX_DIMS:
-                raise HhbcError(f"tensor '{t.name}': rank {len(shape)} exceeds {MAX_DIMS}")
-            origin = f" (view of {t.storage().cid})" if t.alias_of is not None else ""
-            self.tensor_decls.append(
-                f"static const hhbc_tensor {struct} = {{{data}, {c_ints(list(shape), MAX_DIMS)}, {len(shape)}}};"
+        origin = f" (view of {t.storage().cid})" if t.alias_of is not None else ""
+        decl = (f"const hhbc_tensor {struct} = {{{data}, {c_ints(list(shape), MAX_DIMS)}, {len(shape)}}};"
                 f"  /* {c_comment(t.name, 60)}{origin} */")
+        if t.kind != "const":
+            if decl not in local:
+                local.append(decl)
+        elif id(t) not in self.declared:
+            self.declared.add(id(t))
+            self.tensor_decls.append("static " + decl)
         return f"&{struct}"
 
     def params_init(self, node: Node, impl: KernelImpl, packed: dict[str, np.ndarray]) -> str:
@@ -139,8 +143,9 @@ class _Emitter:
     def layer(self, index: int, node: Node) -> CLayer:
         impl = node.impl
         packed = impl.pack(node) if impl.pack else {k: t.data for k, t in node.consts.items()}
-        ins = [self.tensor_ref(t) for t in node.inputs]
-        out = self.tensor_ref(node.output)
+        local: list[str] = []
+        ins = [self.tensor_ref(t, local) for t in node.inputs]
+        out = self.tensor_ref(node.output, local)
         params_decl = None
         pname = f"{node.cid}_p"
         if impl.signature == "plain":
@@ -149,14 +154,13 @@ class _Emitter:
             params_decl = f"static const {impl.params_type} {pname} = {self.params_init(node, impl, packed)};"
             if impl.signature == "list":
                 lst = f"{node.cid}_in"
-                params_decl = (f"static const hhbc_tensor *const {lst}[] = {{{', '.join(ins)}}};\n"
-                               + params_decl)
+                local.append(f"const hhbc_tensor *const {lst}[] = {{{', '.join(ins)}}};")
                 call = f"{impl.function}({lst}, {out}, &{pname});"
             else:
                 call = f"{impl.function}({', '.join(ins)}, {out}, &{pname});"
         macs = f", MACs {node.macs}" if node.macs else ""
         comment = c_comment(f"[{index}] {node.layer or node.op}: {node.describe()}{macs} ({impl.variant})", 200)
-        return CLayer(index, comment, params_decl, call)
+        return CLayer(index, comment, params_decl, call, local)
 
 
 def _wrap(fields: list[str], indent: str = "    ", width: int = 100) -> str:
@@ -188,17 +192,18 @@ def generate(model: ImportedModel, graph: KernelGraph, plan: MemoryPlan, target:
     weight_bytes = sum(int(d.nbytes) for _, d in emitter.weights)
     manifest = _manifest(model, graph, plan, target, prefix, vlen, weight_bytes, command)
     manifest["scheme"] = scheme
-    weights = [_weight_view(t, d) for t, d in emitter.weights]
+    weights = [_weight_view(t, d, emitter.names) for t, d in emitter.weights]
+    overwritten = overwritten_inputs(graph, plan)
 
     context = {
         "prefix": prefix, "PREFIX": prefix.upper(), "target": target, "version": hhbc.__version__,
         "model_name": c_comment(model.source.name), "layers": layers,
         "tensor_decls": emitter.tensor_decls, "arena_bytes": max(plan.arena_bytes, 16),
         "arena_lower_bound": plan.lower_bound,
-        "inputs": [_io_view(t, plan) for t in graph.inputs],
+        "inputs": [_io_view(t, plan, preserved=id(t) not in overwritten) for t in graph.inputs],
         "outputs": [_io_view(t, plan) for t in graph.outputs],
         "weights": weights, "any_bytes": any(w["as_bytes"] for w in weights), "weight_bytes": weight_bytes,
-        "kernel_sources": [project_file(s) for s in sources], "python": sys.executable,
+        "kernel_sources": [project_file(s) for s in sources],
         "prototypes": sorted({prototype(n.impl) for n in graph.nodes if n.impl.vector}),
         "extra_headers": [Path(h).name for h in headers if h.endswith(("_i8.h", "_w8.h"))],
         "kernel_headers": [Path(h).name for h in headers],
@@ -231,10 +236,35 @@ def prototype(impl: KernelImpl) -> str:
     return f"void {impl.function}({_ARGS[impl.signature].format(p=impl.params_type)});"
 
 
-def _io_view(t: Tensor, plan: MemoryPlan) -> dict:
+def _io_view(t: Tensor, plan: MemoryPlan, preserved: bool = True) -> dict:
+    """A model input or output for model.h/model.c; `scale`/`zero_point` (C literals) for
+    per-tensor quantized IO, else None."""
+    per_tensor = t.quant is not None and len(t.quant.scale) == 1 and len(t.quant.zero_point) == 1
     return {"name": c_comment(t.name, 80), "name_str": c_string(t.name), "cid": t.cid,
             "offset": plan.offset(t), "bytes": t.nbytes, "shape": list(t.shape), "dtype": t.dtype,
-            "ctype": C_TYPES[t.dtype]}
+            "ctype": C_TYPES[t.dtype], "elements": t.size, "preserved": preserved,
+            "scale": c_float(t.quant.scale[0]) if per_tensor else None,
+            "zero_point": int(t.quant.zero_point[0]) if per_tensor else None}
+
+
+def overwritten_inputs(graph: KernelGraph, plan: MemoryPlan) -> set[int]:
+    """id() of each model input whose arena bytes the plan gives to another tensor (or its
+    --guard canary) once the input is dead: after a run such an input no longer holds what the
+    caller wrote. The planner keeps live tensors apart, so any overlap is such a reuse."""
+    spans = lifetimes(graph)
+    found = set()
+    for t in graph.inputs:
+        key = id(t.storage())
+        if key not in spans:
+            continue
+        lo = plan.offsets[key]
+        hi = lo + t.storage().nbytes
+        for other, (u, _, _) in spans.items():
+            start = plan.offsets[other]
+            if other != key and start < hi and lo < start + u.nbytes + plan.guard_bytes:
+                found.add(id(t))
+                break
+    return found
 
 
 def _guard_view(graph: KernelGraph, plan: MemoryPlan) -> dict | None:
@@ -252,10 +282,13 @@ def _as_bytes(data: np.ndarray) -> bool:
     return data.nbytes >= BYTES_FROM
 
 
-def _weight_view(t: Tensor, data: np.ndarray) -> dict:
+def _weight_view(t: Tensor, data: np.ndarray, names: NameTable) -> dict:
+    """A constant for weights.h/weights.c; one written as bytes gets a union type of its own
+    (`type`), which weights.h defines so that the declaration and the definition agree."""
     data = np.ascontiguousarray(data)
     as_bytes = _as_bytes(data)
-    return {"symbol": t.cid, "ctype": C_TYPES[str(data.dtype)], "count": max(data.size, 1),
+    return {"symbol": t.cid, "type": names.take(f"{t.cid}_", "bytes") if as_bytes else "",
+            "ctype": C_TYPES[str(data.dtype)], "count": max(data.size, 1),
             "shape": "x".join(map(str, data.shape)) or "scalar", "name": c_comment(t.name, 80),
             "as_bytes": as_bytes, "nbytes": data.nbytes,
             "body": c_bytes_body(data) if as_bytes else c_array_body(data) if data.size else "0"}
@@ -290,7 +323,8 @@ def _io_manifest(t: Tensor) -> dict:
 def _write_project(out_dir: Path, context: dict, sources: list[str], manifest: dict) -> None:
     env = _env()
     renders = {"model.h": "model.h.j2", "model.c": "model.c.j2", "weights.c": "weights.c.j2",
-               "main.c": "main.c.j2", "Makefile": "Makefile.j2"}
+               "weights.h": "weights.h.j2", "main.c": "main.c.j2", "Makefile": "Makefile.j2",
+               "CMakeLists.txt": "CMakeLists.txt.j2"}
     files: dict[str, str | bytes] = {name: env.get_template(template).render(**context)
                                      for name, template in renders.items()}
     for rel in [*COMMON_HEADERS, *sources]:

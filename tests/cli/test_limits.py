@@ -136,7 +136,7 @@ def test_arena_above_the_target_ram_is_refused_naming_arena_budget_and_tensors(t
     assert len(line) < 300
     proc = run_cli("compile", str(model), "--target", "c906", "-o", str(tmp_path / "b"), "-q", "--max-arena", "256MiB")
     assert proc.returncode == 0, proc.stderr
-    assert "model_arena[134217728]" in (tmp_path / "b" / "model.c").read_text()
+    assert "#define MODEL_ARENA_BYTES 134217728" in (tmp_path / "b" / "model.h").read_text()
 
 
 def test_max_arena_below_a_small_models_arena_is_refused_and_raising_it_compiles(tmp_path):

@@ -21,14 +21,6 @@ from hhbc.targets import get_target
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
-from make_kws_dscnn import build_model  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def demo_model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "kws_dscnn.onnx"
-    onnx.save(build_model(), str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +33,7 @@ def project(demo_model, tmp_path_factory):
 def test_layout_of_the_project(project):
     out, compiled = project
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert {"model.h", "model.c", "weights.c", "main.c", "Makefile", "manifest.json"} <= files
+    assert {"model.h", "model.c", "weights.h", "weights.c", "main.c", "Makefile", "manifest.json"} <= files
     kernels = {f for f in files if f.startswith("kernels/")}
     used = {f"kernels/{Path(layer['kernel'].removeprefix('hhbc_').removesuffix('_f32') + '.c')}"
             for layer in compiled.manifest["layers"]}
@@ -150,16 +142,26 @@ int main(void) {
 
 def test_large_constants_are_byte_strings_read_as_their_values(project):
     """A 16 KiB+ weight is written as bytes (fast to compile) and model.c reads it through the
-    union's typed member; small ones stay numbers."""
+    union's typed member (the union type is named in weights.h, which declares every weight);
+    small ones stay numbers."""
     out, compiled = project
     weights, model = (out / "weights.c").read_text(), (out / "model.c").read_text()
+    header = (out / "weights.h").read_text()
+    assert '#include "weights.h"' in weights and '#include "weights.h"' in model
+    assert "extern" not in model, "model.c declares no weight itself"
     big = [t for t in compiled.graph.consts() if t.data.nbytes >= 16384]
     assert big, "the demo model has no constant of 16 KiB or more"
     for t in big:
-        assert f"}} {t.cid} __attribute__((aligned(16))) = {{\n    \"\\x" in weights
-        assert f"extern const union {{ unsigned char bytes[{t.data.nbytes + 1}];" in model
+        assert f" {t.cid}_bytes {t.cid} __attribute__((aligned(16))) HHBC_WEIGHTS_PLACE = {{\n    \"\\x" in weights
+        assert (f"typedef union {{ unsigned char bytes[{t.data.nbytes + 1}]; float values[{t.data.size}]; }} "
+                f"{t.cid}_bytes;") in header
+        assert f"extern const {t.cid}_bytes {t.cid};" in header
         assert f"{t.cid}.values" in model
-    assert re.search(r"const float \w+\[\d+\] __attribute__\(\(aligned\(16\)\)\) = \{\n    -?\d", weights)
+    for t in compiled.graph.consts():
+        if t.data.nbytes < 16384:
+            assert f"extern const float {t.cid}[{max(t.data.size, 1)}];" in header
+    assert re.search(r"const float \w+\[\d+\] __attribute__\(\(aligned\(16\)\)\) HHBC_WEIGHTS_PLACE = \{\n    -?\d",
+                     weights)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "int8", "int32"])

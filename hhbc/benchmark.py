@@ -52,6 +52,17 @@ class BenchResult:
         return self.totals["total"]
 
     @property
+    def rows(self) -> list[dict]:
+        """One flat dict per layer (index, name, op, kernel, macs, vector, then the counters and
+        the LMUL-weighted total): `pandas.DataFrame(result.rows)` without hhbc needing pandas."""
+        return [{"index": l.index, "name": l.name, "op": l.op, "kernel": l.kernel, "macs": l.macs,
+                 "vector": l.vector, **l.counts, "lmul_weighted": lmul_weighted(l.counts)} for l in self.layers]
+
+    def report(self) -> str:
+        """The table `hhbc bench` prints."""
+        return format_report(self)
+
+    @property
     def lmul_weighted(self) -> int:
         """Total with each vector instruction counted LMUL times: a result cannot come from a
         large LMUL alone."""
@@ -84,7 +95,7 @@ def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
           inputs: Sequence[np.ndarray] | None = None, options: ImportOptions = ImportOptions(),
           prefix: str = "model", out_dir: str | Path | None = None,
           progress: Progress | None = None, scheme: str = "float32",
-          ptq: PtqOptions | None = None) -> BenchResult:
+          ptq: PtqOptions | None = None, verbose: bool = False) -> BenchResult:
     """Compile with layer markers, run once under the counting plugin, attribute counts."""
     progress = progress or Progress(False)
     if target.is_host:
@@ -92,7 +103,7 @@ def bench(model_path: str | Path, target: Target, *, vlen: int | None = None,
     with tempfile.TemporaryDirectory(prefix="hhbc-bench-") as tmp:
         project = Path(out_dir) if out_dir is not None else Path(tmp) / "project"
         compiled = compile_model(model_path, target, project, options=options, prefix=prefix, vlen=vlen,
-                                 progress=progress, scheme=scheme, ptq=ptq)
+                                 progress=progress, scheme=scheme, ptq=ptq, verbose=verbose)
         progress(f"building for {target.name} with layer markers")
         elf = build(project, target, extra_cflags=PROFILE_FLAG)
         arrays = list(inputs) if inputs is not None else default_inputs(compiled.model.inputs)
