@@ -50,6 +50,11 @@ class Framework:
     pip: str           # the requirement that installs it
     formats: str       # what `hhbc run` cannot compare without it
     import_it: bool = True   # False: found by its spec only (importing TensorFlow takes ~10 s)
+    cannot: str = ""   # what does not work without it, when not a `hhbc run` comparison
+
+    @property
+    def consequence(self) -> str:
+        return self.cannot or f"hhbc run cannot compare {self.formats}"
 
 
 FRAMEWORKS = (
@@ -60,6 +65,11 @@ FRAMEWORKS = (
               "TensorFlow .pb models (and SavedModel directories cannot be imported)", import_it=False),
     Framework("opencv", "cv2", ("opencv-python-headless", "opencv-python"),
               "opencv-python-headless>=4.8,<5", "Caffe models"),
+    Framework("matplotlib", "matplotlib", ("matplotlib",), "matplotlib>=3.7", "",
+              cannot="hhbc bench --plot cannot draw (the hhbc[plot] extra)"),
+    Framework("cmake", "cmake", ("cmake",), "cmake>=3.21", "",
+              cannot="no cmake from PyPI: a generated CMakeLists.txt needs a cmake >= 3.21 of your own "
+                     "(docs/cmake.md)"),
 )
 
 STATUSES = ("ok", "missing", "problem")
@@ -301,7 +311,7 @@ def check_qemu(target: Target, qemu: Path | str, cpus: set[str] | str, elf: Path
 def check_framework(fw: Framework) -> Check:
     fix = pip_install(fw.pip)
     version = _dist_version(*fw.dists)
-    cannot = f"hhbc run cannot compare {fw.formats}"
+    cannot = fw.consequence
     if not fw.import_it:
         spec = _find_spec(fw.module)
         if spec is None:
@@ -382,7 +392,7 @@ def doctor(out: TextIO | None = None) -> int:
     for c in optional:
         fw = next((f for f in FRAMEWORKS if f.item == c.item), None)
         if fw is not None:
-            print(f"warning: hhbc run cannot compare {fw.formats} ({c.item} {c.status})", file=out)
+            print(f"warning: {fw.consequence} ({c.item} {c.status})", file=out)
     took = time.monotonic() - start
     if failed:
         print(f"hhbc doctor: {len(failed)} required piece(s) do not work: "
@@ -390,7 +400,7 @@ def doctor(out: TextIO | None = None) -> int:
         return 1
     targets = ", ".join(TARGETS)
     print(f"hhbc doctor: compiling and running work for every target ({targets})"
-          + (f"; {len(optional)} optional framework(s) missing" if optional else "") + f" ({took:.1f} s)", file=out)
+          + (f"; {len(optional)} optional piece(s) missing" if optional else "") + f" ({took:.1f} s)", file=out)
     return 0
 
 

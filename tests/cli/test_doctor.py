@@ -41,8 +41,8 @@ sys.meta_path.insert(0, _Refuse())
 
 RISCV = [t for t in TARGETS.values() if not t.is_host]
 ZIG_FAMILIES = {t.zig_mcpu for t in RISCV}
-# tvm, python deps, make, zig per family, cc host, qemu per RISC-V target, 4 frameworks
-N_CHECKS = 3 + len(ZIG_FAMILIES) + 1 + len(RISCV) + 4
+# tvm, python deps, make, zig per family, cc host, qemu per RISC-V target, 4 frameworks, matplotlib, cmake
+N_CHECKS = 3 + len(ZIG_FAMILIES) + 1 + len(RISCV) + 6
 
 
 def doctor(tmp_path: Path, hide: str = "", broken: str = "", **extra_env: str) -> tuple[int, list[str], float]:
@@ -106,6 +106,15 @@ def test_missing_onnxruntime_is_a_warning(tmp_path):
     assert "pip install 'onnxruntime>=1.17'" in line and "(optional)" in line, line
     assert "warning: hhbc run cannot compare ONNX models (onnxruntime missing)" in lines
     assert sum(not l.startswith("ok ") for l in checks.values()) == 1, "\n".join(lines)
+
+
+def test_missing_matplotlib_is_a_warning_about_plots(tmp_path):
+    rc, lines, _ = doctor(tmp_path, hide="matplotlib")
+    checks = check_lines(lines)
+    assert rc == 0, "\n".join(lines)
+    assert checks["matplotlib"].startswith("missing ") and "pip install 'matplotlib>=3.7'" in checks["matplotlib"]
+    assert "warning: hhbc bench --plot cannot draw (the hhbc[plot] extra) (matplotlib missing)" in lines
+    assert "; 1 optional piece(s) missing" in lines[-1], lines[-1]
 
 
 def test_missing_ziglang_fails_and_names_it(tmp_path):
