@@ -20,7 +20,6 @@ from hhbc.plot import (MISSING, VECTOR_COLOR, align_layers, anchor, check_plot_p
                        layer_label, plot_compare, plot_profile, profile_figure, vector_count)
 from hhbc.targets import get_target
 
-ROOT = Path(__file__).resolve().parent.parent
 
 HIDE_MATPLOTLIB = '''
 import sys
@@ -38,15 +37,9 @@ sys.meta_path.insert(0, _Refuse())
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    import onnx
-
-    sys.path.insert(0, str(ROOT / "examples"))
-    from make_kws_dscnn import build_model
-
-    path = tmp_path_factory.mktemp("plot") / "kws_dscnn.onnx"
-    onnx.save(build_model(), str(path))
-    return path
+def demo(demo_model) -> Path:
+    """The demo DS-CNN (tests/conftest.py)."""
+    return demo_model
 
 
 @pytest.fixture(scope="module")
